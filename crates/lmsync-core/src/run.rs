@@ -1,0 +1,460 @@
+//! The run engine (DECISIONS §3): one run of one tool on one file, from lock to archive.
+//! Lock → recover crashed runs → resolve the input → header check → (threshold pre-pass) →
+//! chunks of rows planned and applied, each line reported and failed lines copied to the
+//! tryback → report → tryback → archive or cleanup → run record.
+
+use lmsync_csv::{CsvReader, Dialect, Record, TrybackWriter, tryback_name, validate_header};
+use lmsync_model::{LineOutcome, Outcome, OutcomeCounts};
+use std::fs::{self, File};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::area::{AreaError, FileArea, split_ext};
+use crate::clock::Clock;
+use crate::lock::{LockError, ToolLock};
+use crate::recovery;
+use crate::report::{ReportHead, ReportTail, ReportWriter};
+use crate::settings::Settings;
+use crate::target::{Backend, RunEnd, RunStart, RunStatus, TargetError};
+use crate::tools::{Planned, Row, Tool, ToolContext};
+
+/// Rows planned and applied together: big enough to batch lookups and commits, small enough
+/// to keep memory flat.
+pub const CHUNK_ROWS: usize = 2000;
+
+/// The run could not start; nothing was recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Area(#[from] AreaError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error("invalid setting: {0}")]
+    Setting(String),
+    #[error("cannot write in the file area: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What to run.
+pub struct RunRequest {
+    pub tool: Box<dyn Tool>,
+    /// A file named on the command line (copied into the area when it is outside).
+    pub file: Option<PathBuf>,
+    /// The tool's configured location and its default name.
+    pub location: String,
+    pub default_name: &'static str,
+    pub dry_run: bool,
+    pub trigger: String,
+    /// Go past the change thresholds of delete operations.
+    pub confirm_deletes: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub run_id: i64,
+    pub status: RunStatus,
+    pub counts: OutcomeCounts,
+    pub input: PathBuf,
+    pub report: Option<PathBuf>,
+    pub json_report: Option<PathBuf>,
+    pub tryback: Option<PathBuf>,
+    pub archive: Option<PathBuf>,
+    pub message: String,
+    /// Run-level notes, including what recovery of earlier crashed runs did.
+    pub notes: Vec<String>,
+}
+
+impl RunSummary {
+    /// CLI exit code: 0 all lines ok, 1 some lines failed, 2 the run could not run.
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            RunStatus::Succeeded => 0,
+            RunStatus::Failed => 1,
+            _ => 2,
+        }
+    }
+}
+
+pub struct Engine<'a> {
+    pub settings: &'a Settings,
+    pub area: FileArea,
+    pub locks_dir: PathBuf,
+    pub backend: &'a mut dyn Backend,
+    pub clock: Clock,
+    /// Set to stop a run between two chunks (Ctrl-C in the daemon).
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// The dialect of `[csv]`.
+pub fn dialect(settings: &Settings) -> Result<Dialect, RunError> {
+    Ok(Dialect {
+        delimiter: settings.csv.delimiter.parse().map_err(|e| RunError::Setting(format!("csv.delimiter: {e}")))?,
+        encoding: settings.csv.encoding.parse().map_err(|e| RunError::Setting(format!("csv.encoding: {e}")))?,
+        legacy_comments: settings.csv.legacy_comments,
+        max_record_bytes: settings.csv.max_record_bytes,
+    })
+}
+
+/// Failed lines of a run, written to a hidden name next to the input and renamed at the end.
+struct Tryback {
+    header: Vec<u8>,
+    partial: PathBuf,
+    writer: Option<TrybackWriter>,
+    enabled: bool,
+}
+
+impl Tryback {
+    fn partial_path(input: &Path, run_id: i64) -> PathBuf {
+        input.with_file_name(format!(".run-{run_id}.tryback.partial"))
+    }
+
+    fn add(&mut self, raw: &[u8]) -> std::io::Result<()> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if self.writer.is_none() {
+            self.writer = Some(TrybackWriter::create(&self.partial, &self.header)?);
+        }
+        match &mut self.writer {
+            Some(w) => w.write_record(raw),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Names of a run's output files, computed before the report is written so it can list them.
+fn report_names(input_name: &str, stamp: &str) -> (String, String) {
+    let base = split_ext(input_name).0;
+    (format!("{stamp}_report_{input_name}"), format!("{stamp}_report_{base}.json"))
+}
+
+impl Engine<'_> {
+    pub fn run(&mut self, req: RunRequest) -> Result<RunSummary, RunError> {
+        let tool_name = req.tool.name();
+        let _lock = ToolLock::acquire(&self.locks_dir, tool_name)?;
+        self.area.ensure()?;
+        let mut notes = recovery::recover(tool_name, self.backend, &self.area, self.settings, &self.clock)?;
+        let input = match &req.file {
+            Some(f) => self.area.adopt(f)?,
+            None => self.area.resolve(&req.location, req.default_name)?,
+        };
+        if !input.is_file() {
+            return Err(AreaError::NotFound(input.display().to_string()).into());
+        }
+        let dialect = dialect(self.settings)?;
+        let started = self.clock.now();
+        let stamp = self.clock.stamp(started);
+        let input_name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let reports_dir = self.area.reports_dir();
+        let run_id = self.backend.start_run(&RunStart {
+            tool: tool_name.into(),
+            operation: None,
+            input: input.display().to_string(),
+            dry_run: req.dry_run,
+            trigger: req.trigger.clone(),
+            pid: std::process::id(),
+            partial_report: reports_dir.display().to_string(),
+        })?;
+        let head = ReportHead {
+            run_id,
+            site_name: self.settings.site_name.clone(),
+            tool: tool_name.into(),
+            operation: None,
+            input: self.area.display(&input),
+            dry_run: req.dry_run,
+            started_at: self.clock.display(started),
+        };
+        let mut report = ReportWriter::create(&reports_dir, &head)?;
+        for n in &notes {
+            report.note(n.clone())?;
+        }
+        let ctx = ToolContext { run_id, dry_run: req.dry_run, reports_dir: reports_dir.clone(), stamp: stamp.clone(), input_name: input_name.clone() };
+        let mut run = Run { engine: self, req, ctx, input, report, counts: OutcomeCounts::default() };
+        let outcome = run.process(&dialect, &mut notes);
+        run.finish(outcome, notes)
+    }
+}
+
+struct Run<'e, 'a> {
+    engine: &'e mut Engine<'a>,
+    req: RunRequest,
+    ctx: ToolContext,
+    input: PathBuf,
+    report: ReportWriter,
+    counts: OutcomeCounts,
+}
+
+/// How processing ended, before finalisation.
+enum Ending {
+    Done(Option<Tryback>),
+    /// Refused before any line (header, threshold, tool), or stopped by the target: the input is kept.
+    Aborted(String, Option<Tryback>),
+    Cancelled(Option<Tryback>),
+}
+
+impl Run<'_, '_> {
+    fn report(&mut self) -> &mut ReportWriter {
+        &mut self.report
+    }
+
+    fn open(&self, dialect: &Dialect) -> Result<CsvReader<BufReader<File>>, String> {
+        let file = File::open(&self.input).map_err(|e| format!("cannot read {}: {e}", self.input.display()))?;
+        CsvReader::open(BufReader::with_capacity(1 << 16, file), dialect).map_err(|e| format!("{}: {e}", self.ctx.input_name))
+    }
+
+    fn process(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Ending, ChunkError> {
+        let mut reader = match self.open(dialect) {
+            Ok(r) => r,
+            Err(message) => return Ok(Ending::Aborted(message, None)),
+        };
+        let columns = match validate_header(reader.header(), self.req.tool.rules(), self.engine.settings.csv.allow_unknown_columns, &self.ctx.input_name) {
+            Ok(c) => c,
+            Err(e) => return Ok(Ending::Aborted(format!("{e} [{}]", e.code()), None)),
+        };
+        let mut run_notes: Vec<String> = columns.warnings().to_vec();
+        match self.req.tool.start(&columns, &self.ctx, self.engine.backend) {
+            Ok(n) => run_notes.extend(n),
+            Err(e) => return Ok(Ending::Aborted(format!("{e} [{}]", e.code), None)),
+        }
+        for n in run_notes {
+            self.report().note(n.clone())?;
+            notes.push(n);
+        }
+        if self.req.tool.may_delete()
+            && let Some(refusal) = self.check_thresholds(dialect, notes)?
+        {
+            return Ok(Ending::Aborted(refusal, None));
+        }
+        let mut tryback = Tryback {
+            header: reader.header().raw.clone(),
+            partial: Tryback::partial_path(&self.input, self.ctx.run_id),
+            writer: None,
+            enabled: self.engine.settings.files.trybacks,
+        };
+        if self.req.dry_run {
+            self.engine.backend.begin_rehearsal()?;
+        }
+        let ending = self.chunks(&mut reader, &mut tryback);
+        if self.req.dry_run {
+            self.engine.backend.end_rehearsal()?;
+        }
+        Ok(match ending? {
+            None => Ending::Done(Some(tryback)),
+            Some(Err(message)) => Ending::Aborted(message, Some(tryback)),
+            Some(Ok(())) => Ending::Cancelled(Some(tryback)),
+        })
+    }
+
+    /// Reads chunks until the end. `Some(Ok)` = cancelled, `Some(Err)` = target unavailable.
+    fn chunks(&mut self, reader: &mut CsvReader<BufReader<File>>, tryback: &mut Tryback) -> Result<Option<Result<(), String>>, ChunkError> {
+        loop {
+            if self.engine.cancel.load(Ordering::Relaxed) {
+                return Ok(Some(Ok(())));
+            }
+            let records = read_chunk(reader)?;
+            if records.is_empty() {
+                return Ok(None);
+            }
+            if let Err(e) = self.chunk(records, tryback) {
+                return match e {
+                    ChunkError::Io(e) => Err(ChunkError::Io(e)),
+                    ChunkError::Target(e) => Ok(Some(Err(format!("{e}; the input is kept for the next run")))),
+                };
+            }
+        }
+    }
+
+    fn chunk(&mut self, records: Vec<Record>, tryback: &mut Tryback) -> Result<(), ChunkError> {
+        let last_line = records.last().map_or(0, |r| r.end_line);
+        let mut rows = Vec::with_capacity(records.len());
+        let mut lines: Vec<LineOutcome> = Vec::new();
+        let mut raws = std::collections::HashMap::with_capacity(records.len());
+        for r in records {
+            match r.fields {
+                Ok(fields) => rows.push(Row { line: r.line, fields }),
+                Err(e) => lines.push(LineOutcome::failed(r.line, "", e.code(), e.to_string())),
+            }
+            raws.insert(r.line, r.raw);
+        }
+        let mut planned = self.req.tool.plan(&rows, self.engine.backend)?;
+        let changes: Vec<_> = planned.iter().filter_map(|p| p.change.clone()).collect();
+        let results = if changes.is_empty() && self.req.dry_run {
+            Vec::new()
+        } else {
+            self.engine.backend.apply(self.ctx.run_id, &changes, last_line)?
+        };
+        let mut results = results.into_iter();
+        for p in &mut planned {
+            if p.change.is_none() {
+                continue;
+            }
+            let Some(result) = results.next() else { break };
+            if !self.req.dry_run {
+                self.req.tool.applied(p, &result);
+            }
+            match result {
+                Ok(applied) if p.outcome.outcome == Outcome::Created && applied.id > 0 => {
+                    p.outcome.message = format!("{} (id {})", p.outcome.message, applied.id);
+                }
+                Ok(_) => {}
+                Err(e) => p.outcome = LineOutcome::failed(p.outcome.line, p.outcome.key.clone(), &e.code, e.message),
+            }
+        }
+        lines.extend(planned.into_iter().map(|Planned { outcome, .. }| outcome));
+        lines.sort_by_key(|l| l.line);
+        for l in &lines {
+            self.counts.add(l.outcome);
+            if l.outcome == Outcome::Failed
+                && let Some(raw) = raws.get(&l.line)
+            {
+                tryback.add(raw)?;
+            }
+            self.report().line(l)?;
+        }
+        self.report().flush()?;
+        Ok(())
+    }
+
+    /// Counts what the file would delete before anything is written (DECISIONS §5).
+    fn check_thresholds(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Option<String>, ChunkError> {
+        let mut reader = match self.open(dialect) {
+            Ok(r) => r,
+            Err(message) => return Ok(Some(message)),
+        };
+        let mut deletions = 0;
+        loop {
+            let records = read_chunk(&mut reader)?;
+            if records.is_empty() {
+                break;
+            }
+            let rows: Vec<Row> = records.into_iter().filter_map(|r| r.fields.ok().map(|fields| Row { line: r.line, fields })).collect();
+            deletions += self.req.tool.deletions(&rows, self.engine.backend)?;
+        }
+        let (existing, percent, count) = self.req.tool.delete_limits(self.engine.backend)?;
+        let share = if existing == 0 { 100.0 } else { deletions as f64 * 100.0 / existing as f64 };
+        let over = deletions > count && share > f64::from(percent);
+        let tool = self.req.tool.name();
+        let what = format!("this file deletes {deletions} of {existing} existing records ({share:.1} %)");
+        if !over {
+            return Ok(None);
+        }
+        if self.req.dry_run || self.req.confirm_deletes {
+            let note = format!("{what}, above the {tool}.delete_threshold_percent / delete_threshold_count limits ({percent} %, {count}){}", if self.req.dry_run { "" } else { "; confirmed" });
+            self.report().note(note.clone())?;
+            notes.push(note);
+            return Ok(None);
+        }
+        Ok(Some(format!(
+            "{what}, above the limits {tool}.delete_threshold_percent = {percent} and {tool}.delete_threshold_count = {count}; nothing was written. Check the file; to apply it anyway run it again with --confirm-deletes (or raise the limits) [run.threshold]"
+        )))
+    }
+
+    fn finish(self, ending: Result<Ending, ChunkError>, notes: Vec<String>) -> Result<RunSummary, RunError> {
+        let Run { engine, mut req, ctx, input, mut report, counts } = self;
+        let settings = engine.settings;
+        let files = &settings.files;
+        let ending = match ending {
+            Ok(e) => e,
+            Err(ChunkError::Target(e)) => Ending::Aborted(format!("{e}; the input is kept for the next run"), None),
+            Err(ChunkError::Io(e)) => return Err(e.into()),
+        };
+        let (status, message, tryback) = match ending {
+            Ending::Done(t) => (if counts.failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded }, String::new(), t),
+            Ending::Aborted(m, t) => (RunStatus::Aborted, m, t),
+            Ending::Cancelled(t) => (RunStatus::Cancelled, "the run was stopped on request; the input is kept and the next run goes on with it".to_string(), t),
+        };
+        let finished = engine.clock.now();
+        let finished_ended = matches!(status, RunStatus::Succeeded | RunStatus::Failed);
+        let tryback_final = tryback.as_ref().and_then(|t| t.writer.as_ref().map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp))));
+        let tryback_final = tryback_final.map(|p| FileArea::unique_path(p.parent().unwrap_or(Path::new(".")), &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+        let archive_planned = finished_ended && !req.dry_run && files.archives && !files.cleanup;
+        let archive_name = archive_planned.then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
+        let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
+        for n in req.tool.finish(&ctx) {
+            report.note(n)?;
+        }
+        let tail = ReportTail {
+            status: status.as_str().into(),
+            finished_at: engine.clock.display(finished),
+            counts: counts,
+            tryback: tryback_final.as_ref().map(|p| engine.area.display(p)),
+            archive: archive_name.as_ref().map(|p| engine.area.display(p)),
+            message: message.clone(),
+        };
+        let reports_dir = engine.area.reports_dir();
+        let kept = report.finish(&tail, files.reports.then_some((reports_dir.as_path(), text_name.as_str(), json_name.as_str())))?;
+        // Report first, then tryback, then archive: the input goes only once both are safe.
+        if let (Some(t), Some(final_path)) = (tryback, &tryback_final)
+            && let Some(w) = t.writer
+        {
+            w.finish()?;
+            fs::rename(&t.partial, final_path)?;
+        }
+        let mut archive = None;
+        if finished_ended && !req.dry_run {
+            if files.cleanup {
+                fs::remove_file(&input)?;
+            } else if let Some(target) = archive_name {
+                fs::rename(&input, &target)?;
+                crate::area::sync_dir(&engine.area.archives_dir());
+                archive = Some(target);
+            }
+        }
+        let (report_path, json_path) = kept.map_or((None, None), |(t, j)| (Some(t), Some(j)));
+        let end = RunEnd {
+            counts: counts,
+            report: report_path.as_ref().map(|p| p.display().to_string()),
+            json_report: json_path.as_ref().map(|p| p.display().to_string()),
+            tryback: tryback_final.as_ref().map(|p| p.display().to_string()),
+            archive: archive.as_ref().map(|p| p.display().to_string()),
+            message: message.clone(),
+        };
+        engine.backend.end_run(ctx.run_id, status, &end)?;
+        Ok(RunSummary {
+            run_id: ctx.run_id,
+            status,
+            counts: counts,
+            input,
+            report: report_path,
+            json_report: json_path,
+            tryback: tryback_final,
+            archive,
+            message,
+            notes,
+        })
+    }
+}
+
+enum ChunkError {
+    Io(std::io::Error),
+    Target(TargetError),
+}
+
+impl From<std::io::Error> for ChunkError {
+    fn from(e: std::io::Error) -> Self {
+        ChunkError::Io(e)
+    }
+}
+
+impl From<TargetError> for ChunkError {
+    fn from(e: TargetError) -> Self {
+        ChunkError::Target(e)
+    }
+}
+
+
+fn read_chunk(reader: &mut CsvReader<BufReader<File>>) -> Result<Vec<Record>, std::io::Error> {
+    let mut records = Vec::with_capacity(CHUNK_ROWS);
+    while records.len() < CHUNK_ROWS {
+        match reader.next_record() {
+            None => break,
+            Some(Ok(r)) => records.push(r),
+            Some(Err(e)) => return Err(std::io::Error::other(e.to_string())),
+        }
+    }
+    Ok(records)
+}

@@ -1,0 +1,174 @@
+//! Typed settings of `lmsync.toml`, named as in DECISIONS §8. Loading, environment overrides and
+//! the commented default file live in the binary; tools only see these structs.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Shown in report headers and e-mail subjects.
+    pub site_name: String,
+    /// IANA time zone for report/archive stamps and dates without an offset; empty = machine zone.
+    pub timezone: String,
+    pub csv: CsvSettings,
+    pub files: FileSettings,
+    pub schedule: ScheduleSettings,
+    pub users: UserSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            site_name: "lmsync".into(),
+            timezone: String::new(),
+            csv: CsvSettings::default(),
+            files: FileSettings::default(),
+            schedule: ScheduleSettings::default(),
+            users: UserSettings::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsvSettings {
+    /// `;`, `,`, `tab`, `|` or `auto`.
+    pub delimiter: String,
+    /// `utf-8`, `iso-8859-1`, `windows-1252` or `auto`.
+    pub encoding: String,
+    pub legacy_comments: bool,
+    pub allow_unknown_columns: bool,
+    /// Largest accepted record; a longer one fails its line.
+    pub max_record_bytes: usize,
+}
+
+impl Default for CsvSettings {
+    fn default() -> Self {
+        CsvSettings {
+            delimiter: ";".into(),
+            encoding: "utf-8".into(),
+            legacy_comments: true,
+            allow_unknown_columns: false,
+            max_record_bytes: 1 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileSettings {
+    pub reports: bool,
+    pub archives: bool,
+    pub trybacks: bool,
+    /// Delete processed inputs instead of archiving them.
+    pub cleanup: bool,
+    /// Age in days after which the cleanup task removes archives, reports and trybacks.
+    pub cleanup_days: u32,
+    /// Rename the input of a run interrupted by a crash to `<name>-tryback-failed.<ext>`.
+    pub discard_on_failure: bool,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        FileSettings {
+            reports: true,
+            archives: true,
+            trybacks: true,
+            cleanup: false,
+            cleanup_days: 90,
+            discard_on_failure: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleSettings {
+    /// Cron expression (minute hour day-of-month month day-of-week); empty = off.
+    pub users: String,
+}
+
+impl Default for ScheduleSettings {
+    fn default() -> Self {
+        ScheduleSettings { users: "0 */6 * * *".into() }
+    }
+}
+
+/// The account field that identifies a line's account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    Id,
+    Idnumber,
+    Username,
+    Email,
+}
+
+impl Identity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Identity::Id => "id",
+            Identity::Idnumber => "idnumber",
+            Identity::Username => "username",
+            Identity::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserSettings {
+    /// Command file inside the file area.
+    pub file: String,
+    pub primary_identity: Identity,
+    /// Enables the `oldusername` column.
+    pub allow_rename: bool,
+    /// Never change a stored e-mail on update (an empty one is still filled).
+    pub protect_emails: bool,
+    /// Generate a password for new accounts that get none.
+    pub create_passwords: bool,
+    /// E-mail generated passwords to their users (needs [smtp]).
+    pub send_passwords: bool,
+    pub allow_duplicate_emails: bool,
+    /// bcrypt cost for stored password hashes (Moodle uses 10).
+    pub password_cost: u32,
+    /// Authentication methods accepted in the `auth` column.
+    pub auth_methods: Vec<String>,
+    pub default_city: String,
+    /// ISO 3166-1 alpha-2 code given to new accounts without a `country` value; may be empty.
+    pub default_country: String,
+    pub default_lang: String,
+    pub default_timezone: String,
+    /// A run that would delete more than this share of existing accounts…
+    pub delete_threshold_percent: u32,
+    /// …and more than this many, stops before writing unless confirmed.
+    pub delete_threshold_count: u64,
+}
+
+impl Default for UserSettings {
+    fn default() -> Self {
+        UserSettings {
+            file: "userimport.csv".into(),
+            primary_identity: Identity::Idnumber,
+            allow_rename: false,
+            protect_emails: true,
+            create_passwords: false,
+            send_passwords: false,
+            allow_duplicate_emails: false,
+            password_cost: 10,
+            auth_methods: [
+                "manual", "nologin", "email", "ldap", "cas", "shibboleth", "oauth2", "saml2",
+                "db", "lti", "mnet", "webservice", "none",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            default_city: String::new(),
+            default_country: String::new(),
+            default_lang: "en".into(),
+            default_timezone: "99".into(),
+            delete_threshold_percent: 10,
+            delete_threshold_count: 20,
+        }
+    }
+}

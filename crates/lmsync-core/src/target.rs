@@ -1,0 +1,153 @@
+//! The seam between tools and the LMS: what a target must answer (lookups) and do (apply
+//! changes, journal them, keep run records). The embedded SQLite store implements it; a remote
+//! Moodle site will too.
+
+use lmsync_model::{Applied, Change, ChangeError, OutcomeCounts, ProfileField, User};
+
+/// The target cannot serve: the run stops and its input file is kept for the next run.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("the target is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Keys of the accounts a chunk of lines refers to.
+#[derive(Debug, Default, Clone)]
+pub struct UserKeys {
+    pub ids: Vec<i64>,
+    pub usernames: Vec<String>,
+    pub idnumbers: Vec<String>,
+    pub emails: Vec<String>,
+}
+
+impl UserKeys {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty() && self.usernames.is_empty() && self.idnumbers.is_empty() && self.emails.is_empty()
+    }
+}
+
+pub type ApplyResult = Vec<Result<Applied, ChangeError>>;
+
+/// An LMS that tools write to. Calls are batch-shaped so a remote target can batch requests.
+pub trait LmsTarget {
+    /// One line saying what this target is (kind and location).
+    fn describe(&self) -> String;
+    /// Every account matching any key, deleted accounts included, with profile values.
+    fn users(&mut self, keys: &UserKeys) -> Result<Vec<User>, TargetError>;
+    /// Number of accounts not flagged deleted.
+    fn active_user_count(&mut self) -> Result<u64, TargetError>;
+    fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError>;
+    /// Applies a chunk of changes for run `run`, each in isolation (one refused change does not
+    /// undo the others), journals every applied one, records `progress_line` as the last input
+    /// line handled, and makes it durable — unless a rehearsal is open, in which case it is all
+    /// discarded by [`LmsTarget::end_rehearsal`].
+    fn apply(&mut self, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError>;
+    /// Starts a dry run: later `apply` calls are visible to later lookups but never kept.
+    fn begin_rehearsal(&mut self) -> Result<(), TargetError>;
+    /// Discards everything applied since `begin_rehearsal`.
+    fn end_rehearsal(&mut self) -> Result<(), TargetError>;
+}
+
+/// Lifecycle state of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    /// Every line succeeded.
+    Succeeded,
+    /// Finished, some lines failed.
+    Failed,
+    /// Could not run (bad header, missing file, target unavailable, threshold).
+    Aborted,
+    /// The process died during the run; detected afterwards.
+    Interrupted,
+    /// Stopped on request between two chunks.
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Aborted => "aborted",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => RunStatus::Running,
+            "succeeded" => RunStatus::Succeeded,
+            "failed" => RunStatus::Failed,
+            "aborted" => RunStatus::Aborted,
+            "interrupted" => RunStatus::Interrupted,
+            "cancelled" => RunStatus::Cancelled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunStart {
+    pub tool: String,
+    pub operation: Option<String>,
+    /// Path of the input file inside the data dir's file area.
+    pub input: String,
+    pub dry_run: bool,
+    /// `cli`, `schedule`, `api`, …
+    pub trigger: String,
+    pub pid: u32,
+    /// Where the report files are being written while the run goes on.
+    pub partial_report: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunEnd {
+    pub counts: OutcomeCounts,
+    pub report: Option<String>,
+    pub json_report: Option<String>,
+    pub tryback: Option<String>,
+    pub archive: Option<String>,
+    pub message: String,
+}
+
+/// A stored run record.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub id: i64,
+    pub tool: String,
+    pub operation: Option<String>,
+    pub input: String,
+    pub dry_run: bool,
+    pub trigger: String,
+    pub status: RunStatus,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub pid: u32,
+    pub last_line: u64,
+    pub counts: OutcomeCounts,
+    pub partial_report: String,
+    pub report: Option<String>,
+    pub tryback: Option<String>,
+    pub archive: Option<String>,
+    pub message: String,
+}
+
+/// Where runs and their journal are recorded.
+pub trait RunStore {
+    fn start_run(&mut self, start: &RunStart) -> Result<i64, TargetError>;
+    fn end_run(&mut self, id: i64, status: RunStatus, end: &RunEnd) -> Result<(), TargetError>;
+    /// Runs of `tool` still marked running.
+    fn running_runs(&mut self, tool: &str) -> Result<Vec<RunInfo>, TargetError>;
+    /// Number of journalled changes of a run.
+    fn journal_count(&mut self, run: i64) -> Result<u64, TargetError>;
+    /// Most recent runs first.
+    fn recent_runs(&mut self, limit: usize) -> Result<Vec<RunInfo>, TargetError>;
+    fn run(&mut self, id: i64) -> Result<Option<RunInfo>, TargetError>;
+}
+
+/// A target that also keeps the run records (the embedded store does both in one database).
+pub trait Backend: LmsTarget + RunStore {}
+impl<T: LmsTarget + RunStore> Backend for T {}

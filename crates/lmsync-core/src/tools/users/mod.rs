@@ -1,0 +1,300 @@
+//! The users tool (`userimport.csv`): creates, updates, renames, suspends, deletes and revives
+//! accounts, per spec/users.md and DECISIONS §5.
+
+mod index;
+mod line;
+mod passwords;
+mod plan;
+
+use lmsync_csv::{ColumnRules, Columns};
+use lmsync_model::{Applied, Change, ChangeError, ChangeKind, LineOutcome, Outcome, UserField};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use self::index::UserIndex;
+use self::line::{UserColumns, UserLine};
+use self::passwords::{PasswordFile, PasswordResult};
+use self::plan::{Draft, PasswordWork, Planner};
+use super::{Planned, Row, Tool, ToolContext, ToolError};
+use crate::settings::{Identity, UserSettings};
+use crate::target::{LmsTarget, TargetError, UserKeys};
+
+const OPTIONAL: &[&str] = &[
+    "id", "idnumber", "email", "auth", "password", "suspended", "deleted", "oldusername", "mnethostid",
+    "institution", "department", "city", "country", "lang", "timezone", "maildisplay", "maildigest",
+    "mailformat", "autosubscribe", "trackforums", "htmleditor", "icq", "phone1", "phone2", "address",
+    "url", "description", "cohort", "cohortid", "wwwroot",
+];
+
+/// `courseN`, `groupN`, `roleN`, `enrolN`, `startN`, `endN`, `wwwrootN` (N = 1, 2, …).
+fn is_enrolment_set(name: &str) -> bool {
+    let digits = name.trim_start_matches(|c: char| c.is_ascii_lowercase());
+    let prefix = &name[..name.len() - digits.len()];
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && ["course", "group", "role", "enrol", "start", "end", "wwwroot"].contains(&prefix)
+}
+
+fn is_profile_field(name: &str) -> bool {
+    name.len() > "profile_field_".len() && name.starts_with("profile_field_")
+}
+
+pub static RULES: ColumnRules = ColumnRules {
+    required: &["username", "firstname", "lastname"],
+    optional: OPTIONAL,
+    patterns: &[
+        ("courseN, groupN, roleN, enrolN, startN, endN, wwwrootN", is_enrolment_set),
+        ("profile_field_<shortname>", is_profile_field),
+    ],
+};
+
+/// Input lines of one chunk waiting for their password work.
+struct Pending {
+    draft: Draft,
+    line: u64,
+    key: String,
+}
+
+pub struct UsersTool {
+    settings: UserSettings,
+    cols: UserColumns,
+    /// Identity key hash → first line, to refuse a second line for the same account. Hashes keep
+    /// memory flat on million-line files; a 64-bit collision is vanishingly unlikely.
+    seen: HashMap<u64, u64>,
+    generated: HashMap<u64, (String, String)>,
+    password_file: Option<PasswordFile>,
+    now: i64,
+}
+
+impl UsersTool {
+    pub fn new(settings: UserSettings, now: i64) -> Self {
+        UsersTool { settings, cols: UserColumns::default(), seen: HashMap::new(), generated: HashMap::new(), password_file: None, now }
+    }
+
+    fn identity_key(&self, l: &UserLine) -> String {
+        match self.settings.primary_identity {
+            Identity::Id if l.id.is_some() => format!("id:{}", l.id.unwrap_or_default()),
+            Identity::Idnumber if l.attr(UserField::Idnumber).is_some_and(|v| !v.is_empty()) => {
+                format!("idnumber:{}", l.attr(UserField::Idnumber).unwrap_or_default())
+            }
+            Identity::Email if l.attr(UserField::Email).is_some_and(|v| !v.is_empty()) => {
+                format!("email:{}", l.attr(UserField::Email).unwrap_or_default().to_lowercase())
+            }
+            _ => format!("username:{}", l.username),
+        }
+    }
+
+    fn keys(lines: &[UserLine]) -> UserKeys {
+        let mut keys = UserKeys::default();
+        for l in lines {
+            keys.usernames.push(l.username.clone());
+            keys.usernames.extend(l.oldusername.clone());
+            keys.ids.extend(l.id);
+            if let Some(v) = l.attr(UserField::Idnumber).filter(|v| !v.is_empty()) {
+                keys.idnumbers.push(v.to_string());
+            }
+            if let Some(v) = l.attr(UserField::Email).filter(|v| !v.is_empty()) {
+                keys.emails.push(v.to_string());
+            }
+        }
+        keys
+    }
+
+    fn parse_rows(&self, rows: &[Row]) -> Vec<Result<UserLine, LineOutcome>> {
+        rows.iter()
+            .map(|r| {
+                line::parse(r.line, &r.fields, &self.cols, &self.settings).map_err(|e| {
+                    let key = r.fields.get(self.cols.username).map(|u| u.to_lowercase()).unwrap_or_default();
+                    LineOutcome::failed(r.line, key, e.code, e.message)
+                })
+            })
+            .collect()
+    }
+}
+
+fn hash_key(key: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+impl Tool for UsersTool {
+    fn name(&self) -> &'static str {
+        "users"
+    }
+
+    fn rules(&self) -> &'static ColumnRules {
+        &RULES
+    }
+
+    fn start(&mut self, columns: &Columns, ctx: &ToolContext, target: &mut dyn LmsTarget) -> Result<Vec<String>, ToolError> {
+        let unavailable = |e: TargetError| ToolError { code: "target.unavailable", message: e.to_string() };
+        let fields = target.profile_fields().map_err(unavailable)?;
+        let mut notes = vec![format!("accounts are matched by {}", self.settings.primary_identity.as_str())];
+        let mut cols = UserColumns { username: columns.index("username").unwrap_or(0), ..Default::default() };
+        let mut pending_sets = Vec::new();
+        for (i, name) in columns.names().iter().enumerate() {
+            match name.as_str() {
+                "id" => cols.id = Some(i),
+                "oldusername" if self.settings.allow_rename => cols.oldusername = Some(i),
+                "oldusername" => notes.push("column oldusername ignored: renames need users.allow_rename = true".into()),
+                "password" => cols.password = Some(i),
+                "deleted" => cols.deleted = Some(i),
+                "suspended" => cols.suspended = Some(i),
+                "mnethostid" => cols.mnethostid = Some(i),
+                "htmleditor" | "wwwroot" => notes.push(format!("column {name} has no effect on current platforms and is ignored")),
+                "cohort" | "cohortid" => pending_sets.push(name.clone()),
+                n if is_enrolment_set(n) => pending_sets.push(name.clone()),
+                n if is_profile_field(n) => {
+                    let short = &n["profile_field_".len()..];
+                    match fields.iter().find(|f| f.shortname == short) {
+                        Some(f) => cols.profile.push((f.clone(), i)),
+                        None => notes.push(format!("column {n} ignored: no custom profile field \"{short}\" exists (create it with `lmsync profile-fields add {short}`)")),
+                    }
+                }
+                n => match UserField::from_name(n) {
+                    Some(f) => cols.attrs.push((f, i)),
+                    None => notes.push(format!("column {n} is not used by the users tool and is ignored")),
+                },
+            }
+        }
+        if !pending_sets.is_empty() {
+            notes.push(format!(
+                "columns {} are accepted; enrolments and cohort memberships they describe are applied by the enrolment and cohort tools, not by this run",
+                pending_sets.join(", ")
+            ));
+        }
+        self.cols = cols;
+        if !ctx.dry_run {
+            self.password_file = Some(PasswordFile::new(ctx.reports_dir.join(format!("{}_passwords_{}", ctx.stamp, ctx.input_name))));
+        }
+        Ok(notes)
+    }
+
+    fn plan(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<Vec<Planned>, TargetError> {
+        let parsed = self.parse_rows(rows);
+        let valid: Vec<UserLine> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
+        let snapshot = target.users(&Self::keys(&valid))?;
+        let mut planner = Planner { settings: &self.settings, index: UserIndex::new(snapshot), now: self.now };
+        let mut pending: Vec<Result<Pending, LineOutcome>> = Vec::with_capacity(rows.len());
+        let mut seen = std::mem::take(&mut self.seen);
+        for p in parsed {
+            let l = match p {
+                Ok(l) => l,
+                Err(failed) => {
+                    pending.push(Err(failed));
+                    continue;
+                }
+            };
+            let key_hash = hash_key(&self.identity_key(&l));
+            if let Some(first) = seen.get(&key_hash) {
+                pending.push(Err(LineOutcome::failed(
+                    l.line,
+                    l.username.clone(),
+                    "user.duplicate_line",
+                    format!("this account already appears on line {first} of this file; give each account one line"),
+                )));
+                continue;
+            }
+            seen.insert(key_hash, l.line);
+            let mut draft = planner.plan(&l);
+            if !l.warnings.is_empty() && draft.outcome != Outcome::Failed {
+                draft.message = format!("{}; {}", draft.message, l.warnings.join("; "));
+            }
+            pending.push(Ok(Pending { draft, line: l.line, key: l.username }));
+        }
+        self.seen = seen;
+        let work: Vec<PasswordWork> = pending.iter().map(|p| p.as_ref().map_or(PasswordWork::None, |p| p.draft.password.clone())).collect();
+        let results = passwords::run(&work, self.settings.password_cost);
+        Ok(pending.into_iter().zip(results).map(|(p, r)| self.finish_line(p, r)).collect())
+    }
+
+    fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
+        if let (Some((username, password)), Ok(_)) = (self.generated.remove(&planned.outcome.line), result)
+            && let Some(file) = &mut self.password_file
+            && let Err(e) = file.add(&username, &password)
+        {
+            tracing::error!("cannot write the passwords file {}: {e}", file.path().display());
+        }
+    }
+
+    fn may_delete(&self) -> bool {
+        self.cols.deleted.is_some()
+    }
+
+    fn deletions(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<u64, TargetError> {
+        let lines: Vec<UserLine> = self.parse_rows(rows).into_iter().filter_map(Result::ok).filter(|l| l.deleted == Some(true)).collect();
+        if lines.is_empty() {
+            return Ok(0);
+        }
+        let planner = Planner { settings: &self.settings, index: UserIndex::new(target.users(&Self::keys(&lines))?), now: self.now };
+        let mut planner = planner;
+        Ok(lines.iter().filter(|l| planner.plan(l).outcome == Outcome::Deleted).count() as u64)
+    }
+
+    fn delete_limits(&mut self, target: &mut dyn LmsTarget) -> Result<(u64, u32, u64), TargetError> {
+        Ok((target.active_user_count()?, self.settings.delete_threshold_percent, self.settings.delete_threshold_count))
+    }
+
+    fn finish(&mut self, _ctx: &ToolContext) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(mut file) = self.password_file.take() {
+            match file.finish() {
+                Ok(()) if file.count > 0 => {
+                    notes.push(format!("{} generated passwords written to {} (readable by its owner only)", file.count, file.path().display()));
+                    if self.settings.send_passwords {
+                        notes.push("users.send_passwords is on, but e-mail delivery is not available yet: hand the passwords file to the users".into());
+                    }
+                }
+                Ok(()) => {}
+                Err(e) => notes.push(format!("the passwords file {} could not be completed: {e}", file.path().display())),
+            }
+        }
+        notes
+    }
+}
+
+impl UsersTool {
+    /// Folds the password pass into a planned line.
+    fn finish_line(&mut self, p: Result<Pending, LineOutcome>, r: Result<PasswordResult, String>) -> Planned {
+        let Pending { mut draft, line, key } = match p {
+            Ok(p) => p,
+            Err(outcome) => return Planned { outcome, change: None },
+        };
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return Planned { outcome: LineOutcome::failed(line, key, "user.password_hash", e), change: None },
+        };
+        match &mut draft.change {
+            Some(ChangeKind::CreateUser { user, preferences }) => {
+                if let Some(hash) = r.hash {
+                    user.password = Some(hash);
+                }
+                if let Some(generated) = r.generated {
+                    preferences.push(("auth_forcepasswordchange".into(), "1".into()));
+                    self.generated.insert(line, (key.clone(), generated));
+                }
+            }
+            Some(ChangeKind::UpdateUser(update)) => {
+                if let Some(hash) = r.hash {
+                    update.password = Some(hash);
+                    draft.outcome = Outcome::Updated;
+                    draft.message = if draft.message == "no change" { "changed password".into() } else { format!("{}, password", draft.message) };
+                }
+                if update.is_empty() {
+                    draft.change = None;
+                }
+            }
+            _ => {}
+        }
+        let outcome = LineOutcome {
+            line,
+            outcome: draft.outcome,
+            key: key.clone(),
+            message: draft.message,
+            code: draft.code.map(str::to_string),
+        };
+        Planned { outcome, change: draft.change.map(|kind| Change { line, key, kind }) }
+    }
+}
+

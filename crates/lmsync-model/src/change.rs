@@ -1,0 +1,114 @@
+//! Changes a tool plans for one input line, and what the target answers when applying them.
+//! Each change carries its before/after values so the target can journal it as it applies.
+
+use crate::user::{FieldValue, User, UserField};
+
+/// One planned change, tied to the input line it comes from and the key of its entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub line: u64,
+    pub key: String,
+    pub kind: ChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Insert a new account (its `id` is ignored) with its profile values and preferences.
+    CreateUser { user: Box<User>, preferences: Vec<(String, String)> },
+    /// Change some fields of an existing account.
+    UpdateUser(Box<UserUpdate>),
+    /// Soft-delete an account: flag it and remove its enrolments, role assignments, group and
+    /// cohort memberships and preferences (the platform's behaviour).
+    DeleteUser { id: i64 },
+}
+
+/// Field changes of one account, each with its value before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserUpdate {
+    pub id: i64,
+    pub fields: Vec<(UserField, FieldValue, FieldValue)>,
+    /// Custom profile fields: shortname, value before (None = unset), value after.
+    pub profile: Vec<(String, Option<String>, String)>,
+    /// New password hash (or `*NOPASS*`) when the password changes.
+    pub password: Option<String>,
+    pub preferences: Vec<(String, String)>,
+}
+
+impl UserUpdate {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+            && self.profile.is_empty()
+            && self.password.is_none()
+            && self.preferences.is_empty()
+    }
+
+    /// Journal form: `(before, after)` JSON objects of the changed values only.
+    pub fn journal(&self) -> (serde_json::Value, serde_json::Value) {
+        let mut before = serde_json::Map::new();
+        let mut after = serde_json::Map::new();
+        for (field, old, new) in &self.fields {
+            before.insert(field.name().to_string(), old.to_json());
+            after.insert(field.name().to_string(), new.to_json());
+        }
+        for (name, old, new) in &self.profile {
+            let col = format!("profile_field_{name}");
+            before.insert(col.clone(), old.clone().map_or(serde_json::Value::Null, Into::into));
+            after.insert(col, new.clone().into());
+        }
+        if self.password.is_some() {
+            // Hashes stay out of the journal; it only records that the password changed.
+            after.insert("password".into(), "changed".into());
+        }
+        for (name, value) in &self.preferences {
+            after.insert(format!("preference_{name}"), value.clone().into());
+        }
+        (serde_json::Value::Object(before), serde_json::Value::Object(after))
+    }
+}
+
+/// A change the target applied; `id` is the id of the entity (new id for a creation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub id: i64,
+}
+
+/// The target refused one change; the line fails with this code and message, the run goes on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ChangeError {
+    pub code: String,
+    pub message: String,
+}
+
+impl ChangeError {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ChangeError { code: code.to_string(), message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_journal_lists_only_changed_values_and_hides_passwords() {
+        let u = UserUpdate {
+            id: 3,
+            fields: vec![(
+                UserField::City,
+                FieldValue::Text("Paris".into()),
+                FieldValue::Text("Lyon".into()),
+            )],
+            profile: vec![("dept".into(), None, "R&D".into())],
+            password: Some("$2b$10$secret".into()),
+            preferences: vec![],
+        };
+        let (before, after) = u.journal();
+        assert_eq!(before["city"], "Paris");
+        assert_eq!(after["city"], "Lyon");
+        assert!(before["profile_field_dept"].is_null());
+        assert_eq!(after["profile_field_dept"], "R&D");
+        assert_eq!(after["password"], "changed");
+        assert!(!after.to_string().contains("secret"));
+    }
+}

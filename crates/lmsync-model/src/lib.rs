@@ -1,0 +1,10 @@
+//! The vocabulary shared by every lmsync layer: entities of the LMS, the changes a tool plans,
+//! and the outcome of each input line. Pure data, no I/O.
+
+pub mod change;
+pub mod outcome;
+pub mod user;
+
+pub use change::{Applied, Change, ChangeError, ChangeKind, UserUpdate};
+pub use outcome::{LineOutcome, Outcome, OutcomeCounts};
+pub use user::{FieldValue, ProfileField, ProfileFieldType, User, UserField};
