@@ -1,0 +1,193 @@
+//! Applies a chunk of changes in one transaction, each change under its own savepoint so a
+//! refused one leaves the others in place, journals each applied change, and records the run's
+//! progress in the same commit.
+
+use lmsync_core::target::{ApplyResult, TargetError};
+use lmsync_model::{Applied, Change, ChangeError, ChangeKind, User, UserUpdate};
+use rusqlite::{Connection, ErrorCode, params};
+use std::collections::HashMap;
+
+use crate::{now, unavailable};
+
+/// Why one change did not apply: refused (the line fails) or the database itself failed.
+enum Failure {
+    Refused(ChangeError),
+    Broken(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::ConstraintViolation) => Failure::Refused(ChangeError::new("target.constraint", format!("the store refused the change: {e}"))),
+            _ => Failure::Broken(e),
+        }
+    }
+}
+
+pub(crate) fn apply_chunk(conn: &mut Connection, rehearsal: bool, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError> {
+    conn.execute_batch(if rehearsal { "SAVEPOINT chunk" } else { "BEGIN IMMEDIATE" }).map_err(unavailable)?;
+    match apply_all(conn, run, changes, progress_line) {
+        Ok(results) => {
+            conn.execute_batch(if rehearsal { "RELEASE chunk" } else { "COMMIT" }).map_err(unavailable)?;
+            Ok(results)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch(if rehearsal { "ROLLBACK TO chunk; RELEASE chunk" } else { "ROLLBACK" });
+            Err(unavailable(e))
+        }
+    }
+}
+
+fn apply_all(conn: &Connection, run: i64, changes: &[Change], progress_line: u64) -> rusqlite::Result<ApplyResult> {
+    let fields: HashMap<String, i64> = conn
+        .prepare_cached("SELECT shortname, id FROM user_info_field")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut results = Vec::with_capacity(changes.len());
+    for change in changes {
+        conn.execute_batch("SAVEPOINT line")?;
+        match apply_one(conn, run, change, &fields) {
+            Ok(applied) => {
+                conn.execute_batch("RELEASE line")?;
+                results.push(Ok(applied));
+            }
+            Err(failure) => {
+                conn.execute_batch("ROLLBACK TO line; RELEASE line")?;
+                match failure {
+                    Failure::Refused(e) => results.push(Err(e)),
+                    Failure::Broken(e) => return Err(e),
+                }
+            }
+        }
+    }
+    conn.prepare_cached("UPDATE sync_runs SET last_line = ?1 WHERE id = ?2")?.execute(params![progress_line as i64, run])?;
+    Ok(results)
+}
+
+fn journal(conn: &Connection, run: i64, change: &Change, entity: &str, id: i64, action: &str, before: Option<String>, after: Option<String>) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO sync_journal (run_id, line, entity, entity_id, key, action, before, after, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+        .execute(params![run, change.line as i64, entity, id, change.key, action, before, after, now()])?;
+    Ok(())
+}
+
+fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<String, i64>) -> Result<Applied, Failure> {
+    match &change.kind {
+        ChangeKind::CreateUser { user, preferences } => {
+            let id = insert_user(conn, user, fields)?;
+            set_preferences(conn, id, preferences)?;
+            journal(conn, run, change, "user", id, "create", None, Some(user.to_json().to_string()))?;
+            Ok(Applied { id })
+        }
+        ChangeKind::UpdateUser(update) => {
+            update_user(conn, update, fields)?;
+            let (before, after) = update.journal();
+            journal(conn, run, change, "user", update.id, "update", Some(before.to_string()), Some(after.to_string()))?;
+            Ok(Applied { id: update.id })
+        }
+        ChangeKind::DeleteUser { id } => {
+            let before = delete_user(conn, *id)?;
+            journal(conn, run, change, "user", *id, "delete", Some(before.to_string()), Some(r#"{"deleted":true}"#.into()))?;
+            Ok(Applied { id: *id })
+        }
+    }
+}
+
+fn insert_user(conn: &Connection, u: &User, fields: &HashMap<String, i64>) -> Result<i64, Failure> {
+    conn.prepare_cached(
+        "INSERT INTO user (auth, confirmed, deleted, suspended, mnethostid, username, password, idnumber, firstname, lastname, email, phone1, phone2, icq, institution, department, address, city, country, lang, timezone, description, url, maildisplay, maildigest, mailformat, autosubscribe, trackforums, timecreated, timemodified)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)",
+    )?
+    .execute(params![
+        u.auth, u.confirmed, u.deleted, u.suspended, u.username, u.password, u.idnumber, u.firstname, u.lastname, u.email, u.phone1,
+        u.phone2, u.icq, u.institution, u.department, u.address, u.city, u.country, u.lang, u.timezone, u.description, u.url,
+        u.maildisplay, u.maildigest, u.mailformat, u.autosubscribe, u.trackforums, u.timecreated, u.timemodified
+    ])?;
+    let id = conn.last_insert_rowid();
+    for (name, value) in &u.profile {
+        set_profile(conn, id, name, value, fields)?;
+    }
+    Ok(id)
+}
+
+fn set_profile(conn: &Connection, userid: i64, name: &str, value: &str, fields: &HashMap<String, i64>) -> Result<(), Failure> {
+    let Some(fieldid) = fields.get(name) else {
+        return Err(Failure::Refused(ChangeError::new("user.unknown_profile_field", format!("no custom profile field {name} exists"))));
+    };
+    conn.prepare_cached("INSERT INTO user_info_data (userid, fieldid, data) VALUES (?1, ?2, ?3) ON CONFLICT (userid, fieldid) DO UPDATE SET data = excluded.data")?
+        .execute(params![userid, fieldid, value])?;
+    Ok(())
+}
+
+fn set_preferences(conn: &Connection, userid: i64, preferences: &[(String, String)]) -> rusqlite::Result<()> {
+    for (name, value) in preferences {
+        conn.prepare_cached("INSERT INTO user_preferences (userid, name, value) VALUES (?1, ?2, ?3) ON CONFLICT (userid, name) DO UPDATE SET value = excluded.value")?
+            .execute(params![userid, name, value])?;
+    }
+    Ok(())
+}
+
+fn update_user(conn: &Connection, update: &UserUpdate, fields: &HashMap<String, i64>) -> Result<(), Failure> {
+    let mut sets: Vec<String> = update.fields.iter().map(|(f, _, _)| format!("{} = ?", f.name())).collect();
+    let mut values: Vec<rusqlite::types::Value> = update
+        .fields
+        .iter()
+        .map(|(_, _, v)| match v {
+            lmsync_model::FieldValue::Text(s) => rusqlite::types::Value::Text(s.clone()),
+            lmsync_model::FieldValue::Int(i) => rusqlite::types::Value::Integer(*i),
+            lmsync_model::FieldValue::Bool(b) => rusqlite::types::Value::Integer(i64::from(*b)),
+        })
+        .collect();
+    if let Some(p) = &update.password {
+        sets.push("password = ?".into());
+        values.push(rusqlite::types::Value::Text(p.clone()));
+    }
+    sets.push("timemodified = ?".into());
+    values.push(rusqlite::types::Value::Integer(now()));
+    values.push(rusqlite::types::Value::Integer(update.id));
+    let sql = format!("UPDATE user SET {} WHERE id = ?", sets.join(", "));
+    let n = conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
+    if n == 0 {
+        return Err(Failure::Refused(ChangeError::new("user.not_found", format!("account id {} no longer exists", update.id))));
+    }
+    for (name, _, value) in &update.profile {
+        set_profile(conn, update.id, name, value, fields)?;
+    }
+    set_preferences(conn, update.id, &update.preferences)?;
+    Ok(())
+}
+
+/// The platform's soft delete: flag the account and remove what ties it to courses and cohorts.
+/// Returns what was removed, for the journal (and a later undo).
+fn delete_user(conn: &Connection, id: i64) -> Result<serde_json::Value, Failure> {
+    let ids = |sql: &str| -> rusqlite::Result<Vec<serde_json::Value>> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([id], |r| {
+            let count = r.as_ref().column_count();
+            let mut values = Vec::with_capacity(count);
+            for i in 0..count {
+                values.push(serde_json::Value::from(r.get::<_, i64>(i)?));
+            }
+            Ok(serde_json::Value::Array(values))
+        })?;
+        rows.collect()
+    };
+    let before = serde_json::json!({
+        "deleted": false,
+        "user_enrolments": ids("SELECT enrolid, status, timestart, timeend FROM user_enrolments WHERE userid = ?1")?,
+        "role_assignments": ids("SELECT roleid, courseid, itemid FROM role_assignments WHERE userid = ?1")?,
+        "groups": ids("SELECT groupid FROM groups_members WHERE userid = ?1")?,
+        "cohorts": ids("SELECT cohortid FROM cohort_members WHERE userid = ?1")?,
+    });
+    for sql in [
+        "DELETE FROM user_enrolments WHERE userid = ?1",
+        "DELETE FROM role_assignments WHERE userid = ?1",
+        "DELETE FROM groups_members WHERE userid = ?1",
+        "DELETE FROM cohort_members WHERE userid = ?1",
+        "DELETE FROM user_preferences WHERE userid = ?1",
+        "DELETE FROM user_pictures WHERE userid = ?1",
+        "UPDATE user SET deleted = 1, picture = 0, timemodified = strftime('%s', 'now') WHERE id = ?1",
+    ] {
+        conn.prepare_cached(sql)?.execute([id])?;
+    }
+    Ok(before)
+}

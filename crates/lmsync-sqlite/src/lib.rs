@@ -1,0 +1,99 @@
+//! The embedded SQLite target: Moodle's data model in one file (`lms.db`), with lmsync's runs
+//! and change journal beside it so a chunk's changes, their journal and the run's progress
+//! commit together.
+
+mod apply;
+mod migrations;
+mod profile_fields;
+mod runs;
+mod users;
+
+use lmsync_core::target::{ApplyResult, LmsTarget, TargetError, UserKeys};
+use lmsync_model::{Change, ProfileField, User};
+use rusqlite::Connection;
+use std::path::Path;
+
+pub use migrations::latest as schema_version;
+pub use profile_fields::NewProfileField;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {path}: {source}")]
+    Open { path: String, source: rusqlite::Error },
+    #[error("the database {path} has schema version {found}, newer than this lmsync ({expected}); upgrade lmsync")]
+    TooNew { path: String, found: u32, expected: u32 },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The SQLite store. Not shared between threads: each run opens its own.
+pub struct SqliteStore {
+    conn: Connection,
+    rehearsal: bool,
+}
+
+pub(crate) fn unavailable(e: rusqlite::Error) -> TargetError {
+    TargetError::Unavailable(format!("database error: {e}"))
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database: WAL journal, foreign keys on.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.display().to_string(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(open_err)?;
+        let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(open_err)?;
+        if found > migrations::latest() {
+            return Err(StoreError::TooNew { path: path.display().to_string(), found, expected: migrations::latest() });
+        }
+        migrations::migrate(&mut conn).map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteStore { conn, rehearsal: false })
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl LmsTarget for SqliteStore {
+    fn describe(&self) -> String {
+        format!("embedded SQLite store {}", self.conn.path().unwrap_or("(memory)"))
+    }
+
+    fn users(&mut self, keys: &UserKeys) -> Result<Vec<User>, TargetError> {
+        users::lookup(&self.conn, keys).map_err(unavailable)
+    }
+
+    fn active_user_count(&mut self) -> Result<u64, TargetError> {
+        self.conn.query_row("SELECT count(*) FROM user WHERE deleted = 0", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(unavailable)
+    }
+
+    fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError> {
+        profile_fields::list(&self.conn).map_err(unavailable)
+    }
+
+    fn apply(&mut self, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError> {
+        apply::apply_chunk(&mut self.conn, self.rehearsal, run, changes, progress_line)
+    }
+
+    fn begin_rehearsal(&mut self) -> Result<(), TargetError> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(unavailable)?;
+        self.rehearsal = true;
+        Ok(())
+    }
+
+    fn end_rehearsal(&mut self) -> Result<(), TargetError> {
+        self.rehearsal = false;
+        self.conn.execute_batch("ROLLBACK").map_err(unavailable)
+    }
+}

@@ -1,0 +1,56 @@
+//! What every command needs: the data directory, the settings, the store, and an engine
+//! wired to them.
+
+use anyhow::{Context, Result};
+use lmsync_core::area::FileArea;
+use lmsync_core::clock::Clock;
+use lmsync_core::run::{Engine, RunRequest, RunSummary};
+use lmsync_core::tools::users::UsersTool;
+use lmsync_core::{RunError, Settings};
+use lmsync_sqlite::SqliteStore;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use crate::cli::ToolName;
+use crate::config::{self, DataDir};
+
+pub struct App {
+    pub data: DataDir,
+    pub settings: Settings,
+    pub clock: Clock,
+}
+
+impl App {
+    pub fn open(root: &Path) -> Result<Self> {
+        let data = DataDir::ensure(root)?;
+        let settings = config::load(&data.config(), std::env::vars())?;
+        let clock = Clock::new(&settings.timezone)?;
+        Ok(App { data, settings, clock })
+    }
+
+    pub fn store(&self) -> Result<SqliteStore> {
+        SqliteStore::open(&self.data.db()).with_context(|| "cannot open the embedded store")
+    }
+
+    pub fn area(&self) -> FileArea {
+        FileArea::new(self.data.files())
+    }
+
+    /// Runs one tool on its configured file or on `file`.
+    pub fn run_tool(&self, tool: ToolName, file: Option<PathBuf>, dry_run: bool, confirm_deletes: bool, trigger: &str, cancel: Arc<AtomicBool>) -> Result<Result<RunSummary, RunError>> {
+        let mut store = self.store()?;
+        let (tool, location, default_name): (Box<dyn lmsync_core::tools::Tool>, String, &'static str) = match tool {
+            ToolName::Users => (Box::new(UsersTool::new(self.settings.users.clone(), self.clock.now())), self.settings.users.file.clone(), "userimport.csv"),
+        };
+        let mut engine = Engine {
+            settings: &self.settings,
+            area: self.area(),
+            locks_dir: self.data.locks(),
+            backend: &mut store,
+            clock: self.clock.clone(),
+            cancel,
+        };
+        Ok(engine.run(RunRequest { tool, file, location, default_name, dry_run, trigger: trigger.into(), confirm_deletes }))
+    }
+}

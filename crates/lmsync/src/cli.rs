@@ -1,0 +1,99 @@
+//! Command-line interface: every command and option, as clap types.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "lmsync", version, about = "Keeps an LMS in sync with CSV command files from an ERP or student system.")]
+pub struct Cli {
+    /// Data directory: lmsync.toml, lms.db, the drop folder and the file area.
+    #[arg(long, global = true, env = "LMSYNC_DATA_DIR", default_value = "./lmsync-data")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the integration service: scheduled tool runs until Ctrl-C.
+    Serve,
+    /// Process a command file now.
+    Run(RunArgs),
+    /// Write the current state of the LMS as CSV or JSON.
+    Export(ExportArgs),
+    /// List recent runs, or show one.
+    Runs(RunsArgs),
+    /// List or define custom user profile fields (the `profile_field_<name>` columns).
+    #[command(subcommand)]
+    ProfileFields(ProfileFieldsCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ToolName {
+    Users,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    pub tool: ToolName,
+    /// The command file (default: the tool's configured file in the file area). A file outside
+    /// the file area is copied into it first.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Say line by line what would happen, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply the file even if it deletes more than the configured change thresholds allow.
+    #[arg(long)]
+    pub confirm_deletes: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    Users,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    pub what: ExportWhat,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// CSV delimiter (default: csv.delimiter, or `;` when that is `auto`).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Show this run in full.
+    pub id: Option<i64>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileFieldsCommand {
+    List,
+    Add {
+        shortname: String,
+        /// Display name (default: the shortname).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "type", default_value = "text", value_parser = ["text", "textarea", "checkbox", "menu", "datetime"])]
+        datatype: String,
+        /// A menu option (repeat for each).
+        #[arg(long = "option")]
+        options: Vec<String>,
+        #[arg(long)]
+        locked: bool,
+    },
+}

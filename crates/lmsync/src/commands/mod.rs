@@ -1,0 +1,24 @@
+//! One module per command; `dispatch` maps the parsed command line to it.
+
+mod export;
+mod profile_fields;
+mod run;
+mod runs;
+mod serve;
+
+use anyhow::Result;
+
+use crate::app::App;
+use crate::cli::{Cli, Command};
+
+/// Runs the command; returns the process exit code.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let app = App::open(&cli.data_dir)?;
+    match cli.command {
+        Command::Serve => serve::serve(&app),
+        Command::Run(args) => run::run(&app, args),
+        Command::Export(args) => export::export(&app, args),
+        Command::Runs(args) => runs::runs(&app, args),
+        Command::ProfileFields(cmd) => profile_fields::profile_fields(&app, cmd),
+    }
+}

@@ -1,0 +1,176 @@
+//! The data directory and `lmsync.toml`: created with commented defaults on first use, read
+//! with unknown keys refused, overridden by `LMSYNC_…` environment variables, then checked.
+
+use anyhow::{Context, Result, bail};
+use lmsync_core::Settings;
+use lmsync_core::clock::Clock;
+use lmsync_core::schedule::Schedule;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The commented default configuration written on first use.
+pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
+
+/// Everything lmsync keeps, under one folder.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    /// Opens the data directory, creating its layout when missing.
+    pub fn ensure(root: &Path) -> Result<Self> {
+        fs::create_dir_all(root).with_context(|| format!("cannot create the data directory {}", root.display()))?;
+        let root = root.canonicalize().with_context(|| format!("cannot resolve {}", root.display()))?;
+        let dir = DataDir { root };
+        for d in [dir.drop_dir(), dir.files(), dir.files().join("archives"), dir.files().join("reports"), dir.locks()] {
+            fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
+        let config = dir.config();
+        if !config.exists() {
+            fs::write(&config, DEFAULT_TOML).with_context(|| format!("cannot write {}", config.display()))?;
+        }
+        Ok(dir)
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join("lmsync.toml")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.root.join("lms.db")
+    }
+
+    /// Where an external feeder drops command files.
+    pub fn drop_dir(&self) -> PathBuf {
+        self.root.join("sync")
+    }
+
+    /// The managed file area.
+    pub fn files(&self) -> PathBuf {
+        self.root.join("files")
+    }
+
+    pub fn locks(&self) -> PathBuf {
+        self.root.join(".locks")
+    }
+}
+
+/// Reads `path`, applies environment overrides from `env`, and checks every value.
+pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<Settings> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    toml::Value::Table(table.clone()).try_into::<Settings>().map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    let mut overridden = Vec::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("LMSYNC_") else { continue };
+        if rest == "DATA_DIR" || rest.starts_with("TARGET_") {
+            continue;
+        }
+        let rest = rest.to_ascii_lowercase();
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")).unwrap_or(toml::Value::String(value.clone()));
+        match rest.split_once("__") {
+            Some((section, key)) => {
+                let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                match entry {
+                    toml::Value::Table(t) => {
+                        t.insert(key.to_string(), parsed);
+                    }
+                    _ => bail!("environment variable {name}: {section} is not a section"),
+                }
+            }
+            None => {
+                table.insert(rest.clone(), parsed);
+            }
+        }
+        overridden.push(name);
+    }
+    let settings: Settings = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| anyhow::anyhow!("environment variables {}: {}", overridden.join(", "), e.message()))?;
+    check(&settings).with_context(|| format!("invalid setting in {} or the environment", path.display()))?;
+    Ok(settings)
+}
+
+/// Checks what serde cannot: zones, cron expressions, dialect values, ranges.
+pub fn check(s: &Settings) -> Result<()> {
+    Clock::new(&s.timezone)?;
+    Schedule::parse("users", &s.schedule.users)?;
+    lmsync_core::run::dialect(s)?;
+    if !(4..=31).contains(&s.users.password_cost) {
+        bail!("users.password_cost = {} is outside 4-31", s.users.password_cost);
+    }
+    if !s.users.default_country.is_empty() && !lmsync_core::values::is_country_code(&s.users.default_country) {
+        bail!("users.default_country = {:?} is not an ISO 3166 two-letter code (like \"FR\")", s.users.default_country);
+    }
+    if !lmsync_core::values::is_timezone(&s.users.default_timezone) {
+        bail!("users.default_timezone = {:?} is not an IANA zone name or 99", s.users.default_timezone);
+    }
+    if s.csv.max_record_bytes < 1024 {
+        bail!("csv.max_record_bytes = {} is too small; use at least 1024", s.csv.max_record_bytes);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Settings> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lmsync.toml");
+        fs::write(&path, text).unwrap();
+        load(&path, env.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults_and_shows_every_setting() {
+        assert_eq!(load_str(DEFAULT_TOML, &[]).unwrap(), Settings::default());
+        // Uncommenting every line must give the defaults too: the file documents the real values.
+        let uncommented: String = DEFAULT_TOML
+            .lines()
+            .map(|l| if l.starts_with('#') && l.contains(" = ") && !l.starts_with("# ") { &l[1..] } else { l })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(load_str(&uncommented, &[]).unwrap(), Settings::default());
+        let defaults = toml::to_string(&Settings::default()).unwrap();
+        for line in defaults.lines().filter(|l| l.contains(" = ")) {
+            let key = line.split(" = ").next().unwrap();
+            assert!(uncommented.contains(&format!("{key} = ")), "{key} is missing from the default file");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_name() {
+        let e = load_str("[users]\nprimary_identiy = \"username\"\n", &[]).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("primary_identiy"), "{msg}");
+        assert!(msg.contains("lmsync.toml"), "{msg}");
+        let e = load_str("[nosuch]\nx = 1\n", &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("nosuch"));
+    }
+
+    #[test]
+    fn environment_overrides_apply_and_are_checked() {
+        let s = load_str("", &[("LMSYNC_USERS__PRIMARY_IDENTITY", "username"), ("LMSYNC_FILES__ARCHIVES", "false"), ("LMSYNC_SITE_NAME", "Campus")]).unwrap();
+        assert_eq!(s.users.primary_identity, lmsync_core::settings::Identity::Username);
+        assert!(!s.files.archives);
+        assert_eq!(s.site_name, "Campus");
+        let e = load_str("", &[("LMSYNC_USERS__NOPE", "1")]).unwrap_err();
+        assert!(format!("{e:#}").contains("LMSYNC_USERS__NOPE"));
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        for (text, needle) in [
+            ("timezone = \"Mars/Base\"", "Mars/Base"),
+            ("[schedule]\nusers = \"every day\"", "schedule.users"),
+            ("[csv]\ndelimiter = \"#\"", "csv.delimiter"),
+            ("[users]\ndefault_country = \"France\"", "default_country"),
+            ("[users]\nprimary_identity = \"phone\"", "phone"),
+        ] {
+            let e = load_str(text, &[]).unwrap_err();
+            assert!(format!("{e:#}").contains(needle), "{text}: {e:#}");
+        }
+    }
+}

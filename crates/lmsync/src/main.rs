@@ -1,0 +1,26 @@
+//! `lmsync`: the command-line entry point. Parses arguments, opens the data directory and
+//! dispatches to one command; exit codes are 0 (all good), 1 (some lines failed), 2 (could not run).
+
+mod app;
+mod cli;
+mod commands;
+mod config;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let default_level = if matches!(cli.command, cli::Command::Serve) { "info" } else { "warn" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LMSYNC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)))
+        .with_writer(std::io::stderr)
+        .init();
+    let code = match commands::dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
