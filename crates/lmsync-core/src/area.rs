@@ -7,7 +7,9 @@ use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AreaError {
-    #[error("the file location {0:?} is remote; lmsync reads command files only from its file area (drop them into the drop folder instead)")]
+    #[error(
+        "the file location {0:?} is remote; lmsync reads command files only from its file area (drop them into the drop folder instead)"
+    )]
     Remote(String),
     #[error("the file location {0:?} contains a wildcard, which is not supported; name one file")]
     Wildcard(String),
@@ -92,7 +94,12 @@ impl FileArea {
             .filter(|c| !c.is_empty())
             .map(|c| self.inside(c))
             .collect::<Result<_, _>>()?;
-        Ok(candidates.iter().find(|p| p.is_file()).or(candidates.first()).cloned().unwrap_or_else(|| self.root.join(default_name)))
+        Ok(candidates
+            .iter()
+            .find(|p| p.is_file())
+            .or(candidates.first())
+            .cloned()
+            .unwrap_or_else(|| self.root.join(default_name)))
     }
 
     fn inside(&self, relative: &str) -> Result<PathBuf, AreaError> {
@@ -137,10 +144,7 @@ impl FileArea {
         if !first.exists() {
             return first;
         }
-        (2..)
-            .map(|n| dir.join(with_suffix(name, &format!("-{n}"))))
-            .find(|p| !p.exists())
-            .unwrap_or(first)
+        (2..).map(|n| dir.join(with_suffix(name, &format!("-{n}")))).find(|p| !p.exists()).unwrap_or(first)
     }
 
     /// Moves a processed input to `archives/<stamp>_<name>`.

@@ -13,7 +13,13 @@ use crate::target::{Backend, RunEnd, RunStatus, TargetError};
 
 /// Recovers every run of `tool` still marked running. Call it while holding the tool's lock:
 /// a run marked running whose lock is free belongs to a dead process.
-pub fn recover(tool: &str, backend: &mut dyn Backend, area: &FileArea, settings: &Settings, clock: &Clock) -> Result<Vec<String>, TargetError> {
+pub fn recover(
+    tool: &str,
+    backend: &mut dyn Backend,
+    area: &FileArea,
+    settings: &Settings,
+    clock: &Clock,
+) -> Result<Vec<String>, TargetError> {
     let mut notes = Vec::new();
     for run in backend.running_runs(tool)? {
         let changes = backend.journal_count(run.id)?;
@@ -46,8 +52,21 @@ pub fn recover(tool: &str, backend: &mut dyn Backend, area: &FileArea, settings:
             message.push_str("; its input stays in place and will be processed again");
         }
         let base = split_ext(&name).0;
-        let tail = ReportTail { status: RunStatus::Interrupted.as_str().into(), message: message.clone(), tryback: tryback.as_ref().map(|t| area.display(t)), ..Default::default() };
-        let reports = close_partial(&area.reports_dir(), run.id, &tail, &format!("{stamp}_report_{name}"), &format!("{stamp}_report_{base}.json")).ok().flatten();
+        let tail = ReportTail {
+            status: RunStatus::Interrupted.as_str().into(),
+            message: message.clone(),
+            tryback: tryback.as_ref().map(|t| area.display(t)),
+            ..Default::default()
+        };
+        let reports = close_partial(
+            &area.reports_dir(),
+            run.id,
+            &tail,
+            &format!("{stamp}_report_{name}"),
+            &format!("{stamp}_report_{base}.json"),
+        )
+        .ok()
+        .flatten();
         let end = RunEnd {
             report: reports.as_ref().map(|(t, _)| t.display().to_string()),
             json_report: reports.as_ref().map(|(_, j)| j.display().to_string()),

@@ -45,10 +45,7 @@ pub struct ReportWriter {
 
 /// Hidden names of a run's reports while it is running.
 pub fn partial_paths(reports_dir: &Path, run_id: i64) -> (PathBuf, PathBuf) {
-    (
-        reports_dir.join(format!(".run-{run_id}.partial.txt")),
-        reports_dir.join(format!(".run-{run_id}.partial.json")),
-    )
+    (reports_dir.join(format!(".run-{run_id}.partial.txt")), reports_dir.join(format!(".run-{run_id}.partial.json")))
 }
 
 fn text_outcome(o: Outcome) -> &'static str {
@@ -76,8 +73,16 @@ impl ReportWriter {
         writeln!(text)?;
         let head_json = serde_json::to_string(head).map_err(io::Error::other)?;
         // The head object is left open so lines can stream into it.
-        write!(json, "{},\"lines\":[\n", &head_json[..head_json.len() - 1])?;
-        Ok(ReportWriter { text, json, text_path, json_path, lines: 0, notes: Vec::new(), counts: OutcomeCounts::default() })
+        writeln!(json, "{},\"lines\":[", &head_json[..head_json.len() - 1])?;
+        Ok(ReportWriter {
+            text,
+            json,
+            text_path,
+            json_path,
+            lines: 0,
+            notes: Vec::new(),
+            counts: OutcomeCounts::default(),
+        })
     }
 
     /// A run-level remark (warning, setting in effect), listed in both reports.
@@ -91,7 +96,9 @@ impl ReportWriter {
     pub fn line(&mut self, o: &LineOutcome) -> io::Result<()> {
         self.counts.add(o.outcome);
         match &o.code {
-            Some(code) => writeln!(self.text, "line {}: {} {}: {} [{}]", o.line, text_outcome(o.outcome), o.key, o.message, code)?,
+            Some(code) => {
+                writeln!(self.text, "line {}: {} {}: {} [{}]", o.line, text_outcome(o.outcome), o.key, o.message, code)?
+            }
             None => writeln!(self.text, "line {}: {} {}: {}", o.line, text_outcome(o.outcome), o.key, o.message)?,
         }
         if self.lines > 0 {
@@ -115,7 +122,11 @@ impl ReportWriter {
 
     /// Completes both reports and gives them their final names (`…_report_<input name>` and
     /// `…_report_<input base>.json`, never overwriting). `None` for `keep` deletes them instead.
-    pub fn finish(mut self, tail: &ReportTail, keep: Option<(&Path, &str, &str)>) -> io::Result<Option<(PathBuf, PathBuf)>> {
+    pub fn finish(
+        mut self,
+        tail: &ReportTail,
+        keep: Option<(&Path, &str, &str)>,
+    ) -> io::Result<Option<(PathBuf, PathBuf)>> {
         writeln!(self.text)?;
         if !tail.message.is_empty() {
             writeln!(self.text, "{}", tail.message)?;
@@ -162,7 +173,13 @@ fn finalize(text: &Path, json: &Path, keep: Option<(&Path, &str, &str)>) -> io::
 
 /// Closes the partial reports a crashed run left behind, saying so, and names them like any
 /// report. Lines cut in the middle by the crash are dropped.
-pub fn close_partial(reports_dir: &Path, run_id: i64, tail: &ReportTail, text_name: &str, json_name: &str) -> io::Result<Option<(PathBuf, PathBuf)>> {
+pub fn close_partial(
+    reports_dir: &Path,
+    run_id: i64,
+    tail: &ReportTail,
+    text_name: &str,
+    json_name: &str,
+) -> io::Result<Option<(PathBuf, PathBuf)>> {
     let (text_path, json_path) = partial_paths(reports_dir, run_id);
     if !text_path.exists() || !json_path.exists() {
         return Ok(None);
@@ -180,13 +197,18 @@ pub fn close_partial(reports_dir: &Path, run_id: i64, tail: &ReportTail, text_na
     json.set_len(cut as u64)?;
     json.seek(SeekFrom::End(0))?;
     let tail_json = serde_json::to_string(tail).map_err(io::Error::other)?;
-    write!(json, "],\"notes\":[],{}\n", &tail_json[1..])?;
+    writeln!(json, "],\"notes\":[],{}", &tail_json[1..])?;
     json.sync_all()?;
     finalize(&text_path, &json_path, Some((reports_dir, text_name, json_name)))
 }
 
 /// A report for a run that could not start or was refused before any line: both files at once.
-pub fn write_short(reports_dir: &Path, head: &ReportHead, tail: &ReportTail, names: (&str, &str)) -> io::Result<(PathBuf, PathBuf)> {
+pub fn write_short(
+    reports_dir: &Path,
+    head: &ReportHead,
+    tail: &ReportTail,
+    names: (&str, &str),
+) -> io::Result<(PathBuf, PathBuf)> {
     let writer = ReportWriter::create(reports_dir, head)?;
     writer.finish(tail, Some((reports_dir, names.0, names.1)))?.ok_or_else(|| io::Error::other("report not kept"))
 }
@@ -246,7 +268,11 @@ mod tests {
         let (_, json_path) = partial_paths(dir.path(), 7);
         let mut f = OpenOptions::new().append(true).open(&json_path).unwrap();
         f.write_all(b",{\"line\":4,\"outc").unwrap();
-        let tail = ReportTail { status: "interrupted".into(), message: "the run was interrupted".into(), ..Default::default() };
+        let tail = ReportTail {
+            status: "interrupted".into(),
+            message: "the run was interrupted".into(),
+            ..Default::default()
+        };
         let (_, j) = close_partial(dir.path(), 7, &tail, "r.txt", "r.json").unwrap().unwrap();
         let v = read_json(&j).unwrap();
         assert_eq!(v["lines"].as_array().unwrap().len(), 2);

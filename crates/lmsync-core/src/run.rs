@@ -172,7 +172,13 @@ impl Engine<'_> {
         for n in &notes {
             report.note(n.clone())?;
         }
-        let ctx = ToolContext { run_id, dry_run: req.dry_run, reports_dir: reports_dir.clone(), stamp: stamp.clone(), input_name: input_name.clone() };
+        let ctx = ToolContext {
+            run_id,
+            dry_run: req.dry_run,
+            reports_dir: reports_dir.clone(),
+            stamp: stamp.clone(),
+            input_name: input_name.clone(),
+        };
         let mut run = Run { engine: self, req, ctx, input, report, counts: OutcomeCounts::default() };
         let outcome = run.process(&dialect, &mut notes);
         run.finish(outcome, notes)
@@ -203,7 +209,8 @@ impl Run<'_, '_> {
 
     fn open(&self, dialect: &Dialect) -> Result<CsvReader<BufReader<File>>, String> {
         let file = File::open(&self.input).map_err(|e| format!("cannot read {}: {e}", self.input.display()))?;
-        CsvReader::open(BufReader::with_capacity(1 << 16, file), dialect).map_err(|e| format!("{}: {e}", self.ctx.input_name))
+        CsvReader::open(BufReader::with_capacity(1 << 16, file), dialect)
+            .map_err(|e| format!("{}: {e}", self.ctx.input_name))
     }
 
     fn process(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Ending, ChunkError> {
@@ -211,7 +218,12 @@ impl Run<'_, '_> {
             Ok(r) => r,
             Err(message) => return Ok(Ending::Aborted(message, None)),
         };
-        let columns = match validate_header(reader.header(), self.req.tool.rules(), self.engine.settings.csv.allow_unknown_columns, &self.ctx.input_name) {
+        let columns = match validate_header(
+            reader.header(),
+            self.req.tool.rules(),
+            self.engine.settings.csv.allow_unknown_columns,
+            &self.ctx.input_name,
+        ) {
             Ok(c) => c,
             Err(e) => return Ok(Ending::Aborted(format!("{e} [{}]", e.code()), None)),
         };
@@ -250,7 +262,11 @@ impl Run<'_, '_> {
     }
 
     /// Reads chunks until the end. `Some(Ok)` = cancelled, `Some(Err)` = target unavailable.
-    fn chunks(&mut self, reader: &mut CsvReader<BufReader<File>>, tryback: &mut Tryback) -> Result<Option<Result<(), String>>, ChunkError> {
+    fn chunks(
+        &mut self,
+        reader: &mut CsvReader<BufReader<File>>,
+        tryback: &mut Tryback,
+    ) -> Result<Option<Result<(), String>>, ChunkError> {
         loop {
             if self.engine.cancel.load(Ordering::Relaxed) {
                 return Ok(Some(Ok(())));
@@ -331,7 +347,8 @@ impl Run<'_, '_> {
             if records.is_empty() {
                 break;
             }
-            let rows: Vec<Row> = records.into_iter().filter_map(|r| r.fields.ok().map(|fields| Row { line: r.line, fields })).collect();
+            let rows: Vec<Row> =
+                records.into_iter().filter_map(|r| r.fields.ok().map(|fields| Row { line: r.line, fields })).collect();
             deletions += self.req.tool.deletions(&rows, self.engine.backend)?;
         }
         let (existing, percent, count) = self.req.tool.delete_limits(self.engine.backend)?;
@@ -343,7 +360,10 @@ impl Run<'_, '_> {
             return Ok(None);
         }
         if self.req.dry_run || self.req.confirm_deletes {
-            let note = format!("{what}, above the {tool}.delete_threshold_percent / delete_threshold_count limits ({percent} %, {count}){}", if self.req.dry_run { "" } else { "; confirmed" });
+            let note = format!(
+                "{what}, above the {tool}.delete_threshold_percent / delete_threshold_count limits ({percent} %, {count}){}",
+                if self.req.dry_run { "" } else { "; confirmed" }
+            );
             self.report().note(note.clone())?;
             notes.push(note);
             return Ok(None);
@@ -363,16 +383,30 @@ impl Run<'_, '_> {
             Err(ChunkError::Io(e)) => return Err(e.into()),
         };
         let (status, message, tryback) = match ending {
-            Ending::Done(t) => (if counts.failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded }, String::new(), t),
+            Ending::Done(t) => {
+                (if counts.failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded }, String::new(), t)
+            }
             Ending::Aborted(m, t) => (RunStatus::Aborted, m, t),
-            Ending::Cancelled(t) => (RunStatus::Cancelled, "the run was stopped on request; the input is kept and the next run goes on with it".to_string(), t),
+            Ending::Cancelled(t) => (
+                RunStatus::Cancelled,
+                "the run was stopped on request; the input is kept and the next run goes on with it".to_string(),
+                t,
+            ),
         };
         let finished = engine.clock.now();
         let finished_ended = matches!(status, RunStatus::Succeeded | RunStatus::Failed);
-        let tryback_final = tryback.as_ref().and_then(|t| t.writer.as_ref().map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp))));
-        let tryback_final = tryback_final.map(|p| FileArea::unique_path(p.parent().unwrap_or(Path::new(".")), &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()));
+        let tryback_final = tryback
+            .as_ref()
+            .and_then(|t| t.writer.as_ref().map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp))));
+        let tryback_final = tryback_final.map(|p| {
+            FileArea::unique_path(
+                p.parent().unwrap_or(Path::new(".")),
+                &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            )
+        });
         let archive_planned = finished_ended && !req.dry_run && files.archives && !files.cleanup;
-        let archive_name = archive_planned.then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
+        let archive_name = archive_planned
+            .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
         let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
         for n in req.tool.finish(&ctx) {
             report.note(n)?;
@@ -380,13 +414,14 @@ impl Run<'_, '_> {
         let tail = ReportTail {
             status: status.as_str().into(),
             finished_at: engine.clock.display(finished),
-            counts: counts,
+            counts,
             tryback: tryback_final.as_ref().map(|p| engine.area.display(p)),
             archive: archive_name.as_ref().map(|p| engine.area.display(p)),
             message: message.clone(),
         };
         let reports_dir = engine.area.reports_dir();
-        let kept = report.finish(&tail, files.reports.then_some((reports_dir.as_path(), text_name.as_str(), json_name.as_str())))?;
+        let kept = report
+            .finish(&tail, files.reports.then_some((reports_dir.as_path(), text_name.as_str(), json_name.as_str())))?;
         // Report first, then tryback, then archive: the input goes only once both are safe.
         if let (Some(t), Some(final_path)) = (tryback, &tryback_final)
             && let Some(w) = t.writer
@@ -406,7 +441,7 @@ impl Run<'_, '_> {
         }
         let (report_path, json_path) = kept.map_or((None, None), |(t, j)| (Some(t), Some(j)));
         let end = RunEnd {
-            counts: counts,
+            counts,
             report: report_path.as_ref().map(|p| p.display().to_string()),
             json_report: json_path.as_ref().map(|p| p.display().to_string()),
             tryback: tryback_final.as_ref().map(|p| p.display().to_string()),
@@ -417,7 +452,7 @@ impl Run<'_, '_> {
         Ok(RunSummary {
             run_id: ctx.run_id,
             status,
-            counts: counts,
+            counts,
             input,
             report: report_path,
             json_report: json_path,
@@ -445,7 +480,6 @@ impl From<TargetError> for ChunkError {
         ChunkError::Target(e)
     }
 }
-
 
 fn read_chunk(reader: &mut CsvReader<BufReader<File>>) -> Result<Vec<Record>, std::io::Error> {
     let mut records = Vec::with_capacity(CHUNK_ROWS);

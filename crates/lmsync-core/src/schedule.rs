@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use croner::Cron;
 
 #[derive(Debug, thiserror::Error)]
-#[error("schedule.{task} = {expr:?} is not a valid cron expression (minute hour day-of-month month day-of-week, like \"0 */6 * * *\"): {reason}")]
+#[error(
+    "schedule.{task} = {expr:?} is not a valid cron expression (minute hour day-of-month month day-of-week, like \"0 */6 * * *\"): {reason}"
+)]
 pub struct BadSchedule {
     pub task: String,
     pub expr: String,
@@ -24,7 +26,11 @@ impl Schedule {
         if expr.is_empty() {
             return Ok(Schedule { task: task.into(), cron: None });
         }
-        let cron = expr.parse::<Cron>().map_err(|e| BadSchedule { task: task.into(), expr: expr.into(), reason: e.to_string() })?;
+        let cron = expr.parse::<Cron>().map_err(|e| BadSchedule {
+            task: task.into(),
+            expr: expr.into(),
+            reason: e.to_string(),
+        })?;
         Ok(Schedule { task: task.into(), cron: Some(cron) })
     }
 

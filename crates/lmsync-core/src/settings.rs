@@ -157,8 +157,19 @@ impl Default for UserSettings {
             allow_duplicate_emails: false,
             password_cost: 10,
             auth_methods: [
-                "manual", "nologin", "email", "ldap", "cas", "shibboleth", "oauth2", "saml2",
-                "db", "lti", "mnet", "webservice", "none",
+                "manual",
+                "nologin",
+                "email",
+                "ldap",
+                "cas",
+                "shibboleth",
+                "oauth2",
+                "saml2",
+                "db",
+                "lti",
+                "mnet",
+                "webservice",
+                "none",
             ]
             .iter()
             .map(|s| s.to_string())

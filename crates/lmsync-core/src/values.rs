@@ -28,7 +28,14 @@ pub fn parse_date<Tz: TimeZone>(value: &str, tz: &Tz) -> Option<i64> {
         }
     }
     let local = |naive: NaiveDateTime| tz.from_local_datetime(&naive).earliest().map(|d| d.timestamp());
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%d/%m/%Y %H:%M",
+        "%d/%m/%Y %H:%M:%S",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(v, fmt) {
             return local(naive);
         }
@@ -76,7 +83,8 @@ pub fn is_country_code(code: &str) -> bool {
 /// Moodle language pack names: `en`, `fr`, `pt_br`, `zh_cn`, `en_us_k12`.
 pub fn is_lang_code(code: &str) -> bool {
     let mut parts = code.split('_');
-    let first_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
+    let first_ok =
+        parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_lowercase()));
     first_ok && parts.all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 

@@ -36,10 +36,7 @@ pub struct UserUpdate {
 
 impl UserUpdate {
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-            && self.profile.is_empty()
-            && self.password.is_none()
-            && self.preferences.is_empty()
+        self.fields.is_empty() && self.profile.is_empty() && self.password.is_none() && self.preferences.is_empty()
     }
 
     /// Journal form: `(before, after)` JSON objects of the changed values only.
@@ -94,11 +91,7 @@ mod tests {
     fn update_journal_lists_only_changed_values_and_hides_passwords() {
         let u = UserUpdate {
             id: 3,
-            fields: vec![(
-                UserField::City,
-                FieldValue::Text("Paris".into()),
-                FieldValue::Text("Lyon".into()),
-            )],
+            fields: vec![(UserField::City, FieldValue::Text("Paris".into()), FieldValue::Text("Lyon".into()))],
             profile: vec![("dept".into(), None, "R&D".into())],
             password: Some("$2b$10$secret".into()),
             preferences: vec![],

@@ -15,14 +15,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 6] = [
-        Outcome::Created,
-        Outcome::Updated,
-        Outcome::Deleted,
-        Outcome::Unchanged,
-        Outcome::Skipped,
-        Outcome::Failed,
-    ];
+    pub const ALL: [Outcome; 6] =
+        [Outcome::Created, Outcome::Updated, Outcome::Deleted, Outcome::Unchanged, Outcome::Skipped, Outcome::Failed];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -114,11 +108,7 @@ impl OutcomeCounts {
 
     /// `created 3, updated 0, …` in the fixed outcome order.
     pub fn summary(&self) -> String {
-        Outcome::ALL
-            .iter()
-            .map(|o| format!("{} {}", o.as_str(), self.get(*o)))
-            .collect::<Vec<_>>()
-            .join(", ")
+        Outcome::ALL.iter().map(|o| format!("{} {}", o.as_str(), self.get(*o))).collect::<Vec<_>>().join(", ")
     }
 }
 

@@ -18,13 +18,21 @@ enum Failure {
 impl From<rusqlite::Error> for Failure {
     fn from(e: rusqlite::Error) -> Self {
         match e.sqlite_error_code() {
-            Some(ErrorCode::ConstraintViolation) => Failure::Refused(ChangeError::new("target.constraint", format!("the store refused the change: {e}"))),
+            Some(ErrorCode::ConstraintViolation) => {
+                Failure::Refused(ChangeError::new("target.constraint", format!("the store refused the change: {e}")))
+            }
             _ => Failure::Broken(e),
         }
     }
 }
 
-pub(crate) fn apply_chunk(conn: &mut Connection, rehearsal: bool, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError> {
+pub(crate) fn apply_chunk(
+    conn: &mut Connection,
+    rehearsal: bool,
+    run: i64,
+    changes: &[Change],
+    progress_line: u64,
+) -> Result<ApplyResult, TargetError> {
     conn.execute_batch(if rehearsal { "SAVEPOINT chunk" } else { "BEGIN IMMEDIATE" }).map_err(unavailable)?;
     match apply_all(conn, run, changes, progress_line) {
         Ok(results) => {
@@ -60,13 +68,25 @@ fn apply_all(conn: &Connection, run: i64, changes: &[Change], progress_line: u64
             }
         }
     }
-    conn.prepare_cached("UPDATE sync_runs SET last_line = ?1 WHERE id = ?2")?.execute(params![progress_line as i64, run])?;
+    conn.prepare_cached("UPDATE sync_runs SET last_line = ?1 WHERE id = ?2")?
+        .execute(params![progress_line as i64, run])?;
     Ok(results)
 }
 
-fn journal(conn: &Connection, run: i64, change: &Change, entity: &str, id: i64, action: &str, before: Option<String>, after: Option<String>) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO sync_journal (run_id, line, entity, entity_id, key, action, before, after, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
-        .execute(params![run, change.line as i64, entity, id, change.key, action, before, after, now()])?;
+/// One journal row: which entity a change touched and its values before and after (JSON).
+struct Entry<'a> {
+    entity: &'a str,
+    id: i64,
+    action: &'a str,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+fn journal(conn: &Connection, run: i64, change: &Change, e: Entry<'_>) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_journal (run_id, line, entity, entity_id, key, action, before, after, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![run, change.line as i64, e.entity, e.id, change.key, e.action, e.before, e.after, now()])?;
     Ok(())
 }
 
@@ -75,18 +95,21 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
         ChangeKind::CreateUser { user, preferences } => {
             let id = insert_user(conn, user, fields)?;
             set_preferences(conn, id, preferences)?;
-            journal(conn, run, change, "user", id, "create", None, Some(user.to_json().to_string()))?;
+            let after = Some(user.to_json().to_string());
+            journal(conn, run, change, Entry { entity: "user", id, action: "create", before: None, after })?;
             Ok(Applied { id })
         }
         ChangeKind::UpdateUser(update) => {
             update_user(conn, update, fields)?;
             let (before, after) = update.journal();
-            journal(conn, run, change, "user", update.id, "update", Some(before.to_string()), Some(after.to_string()))?;
+            let (before, after) = (Some(before.to_string()), Some(after.to_string()));
+            journal(conn, run, change, Entry { entity: "user", id: update.id, action: "update", before, after })?;
             Ok(Applied { id: update.id })
         }
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
-            journal(conn, run, change, "user", *id, "delete", Some(before.to_string()), Some(r#"{"deleted":true}"#.into()))?;
+            let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));
+            journal(conn, run, change, Entry { entity: "user", id: *id, action: "delete", before, after })?;
             Ok(Applied { id: *id })
         }
     }
@@ -109,9 +132,18 @@ fn insert_user(conn: &Connection, u: &User, fields: &HashMap<String, i64>) -> Re
     Ok(id)
 }
 
-fn set_profile(conn: &Connection, userid: i64, name: &str, value: &str, fields: &HashMap<String, i64>) -> Result<(), Failure> {
+fn set_profile(
+    conn: &Connection,
+    userid: i64,
+    name: &str,
+    value: &str,
+    fields: &HashMap<String, i64>,
+) -> Result<(), Failure> {
     let Some(fieldid) = fields.get(name) else {
-        return Err(Failure::Refused(ChangeError::new("user.unknown_profile_field", format!("no custom profile field {name} exists"))));
+        return Err(Failure::Refused(ChangeError::new(
+            "user.unknown_profile_field",
+            format!("no custom profile field {name} exists"),
+        )));
     };
     conn.prepare_cached("INSERT INTO user_info_data (userid, fieldid, data) VALUES (?1, ?2, ?3) ON CONFLICT (userid, fieldid) DO UPDATE SET data = excluded.data")?
         .execute(params![userid, fieldid, value])?;
@@ -147,7 +179,10 @@ fn update_user(conn: &Connection, update: &UserUpdate, fields: &HashMap<String, 
     let sql = format!("UPDATE user SET {} WHERE id = ?", sets.join(", "));
     let n = conn.prepare_cached(&sql)?.execute(rusqlite::params_from_iter(values))?;
     if n == 0 {
-        return Err(Failure::Refused(ChangeError::new("user.not_found", format!("account id {} no longer exists", update.id))));
+        return Err(Failure::Refused(ChangeError::new(
+            "user.not_found",
+            format!("account id {} no longer exists", update.id),
+        )));
     }
     for (name, _, value) in &update.profile {
         set_profile(conn, update.id, name, value, fields)?;

@@ -75,7 +75,10 @@ impl LmsTarget for SqliteStore {
     }
 
     fn active_user_count(&mut self) -> Result<u64, TargetError> {
-        self.conn.query_row("SELECT count(*) FROM user WHERE deleted = 0", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(unavailable)
+        self.conn
+            .query_row("SELECT count(*) FROM user WHERE deleted = 0", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(unavailable)
     }
 
     fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError> {

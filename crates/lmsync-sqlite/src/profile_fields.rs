@@ -7,7 +7,9 @@ use rusqlite::Connection;
 use crate::{SqliteStore, StoreError};
 
 pub(crate) fn list(conn: &Connection) -> rusqlite::Result<Vec<ProfileField>> {
-    let mut stmt = conn.prepare_cached("SELECT id, shortname, name, datatype, locked, visible, param1 FROM user_info_field ORDER BY sortorder, id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, shortname, name, datatype, locked, visible, param1 FROM user_info_field ORDER BY sortorder, id",
+    )?;
     let rows = stmt.query_map([], |r| {
         let datatype: String = r.get(3)?;
         let param1: String = r.get(6)?;
@@ -41,7 +43,10 @@ impl SqliteStore {
 
     pub fn add_profile_field(&self, f: &NewProfileField) -> Result<i64, StoreError> {
         if f.shortname.is_empty() || !f.shortname.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(StoreError::Invalid(format!("profile field shortname {:?} may only contain letters, digits and _", f.shortname)));
+            return Err(StoreError::Invalid(format!(
+                "profile field shortname {:?} may only contain letters, digits and _",
+                f.shortname
+            )));
         }
         if f.datatype == ProfileFieldType::Menu && f.options.is_empty() {
             return Err(StoreError::Invalid("a menu field needs its options (--option A --option B)".into()));

@@ -77,17 +77,26 @@ impl RunStore for SqliteStore {
     }
 
     fn running_runs(&mut self, tool: &str) -> Result<Vec<RunInfo>, TargetError> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM sync_runs WHERE tool = ?1 AND status = 'running' ORDER BY id")).map_err(unavailable)?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM sync_runs WHERE tool = ?1 AND status = 'running' ORDER BY id"))
+            .map_err(unavailable)?;
         let rows = stmt.query_map([tool], from_row).map_err(unavailable)?;
         rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
     }
 
     fn journal_count(&mut self, run: i64) -> Result<u64, TargetError> {
-        self.conn.query_row("SELECT count(*) FROM sync_journal WHERE run_id = ?1", [run], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(unavailable)
+        self.conn
+            .query_row("SELECT count(*) FROM sync_journal WHERE run_id = ?1", [run], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(unavailable)
     }
 
     fn recent_runs(&mut self, limit: usize) -> Result<Vec<RunInfo>, TargetError> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM sync_runs ORDER BY id DESC LIMIT ?1")).map_err(unavailable)?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {COLUMNS} FROM sync_runs ORDER BY id DESC LIMIT ?1"))
+            .map_err(unavailable)?;
         let rows = stmt.query_map([limit as i64], from_row).map_err(unavailable)?;
         rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
     }

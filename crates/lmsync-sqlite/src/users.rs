@@ -51,7 +51,12 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 /// query of a kind has the same text and its prepared statement is reused.
 const BATCH: usize = 256;
 
-fn batched<T: ToSql + Clone>(conn: &Connection, sql_head: &str, keys: &[T], mut each: impl FnMut(&Row<'_>) -> rusqlite::Result<()>) -> rusqlite::Result<()> {
+fn batched<T: ToSql + Clone>(
+    conn: &Connection,
+    sql_head: &str,
+    keys: &[T],
+    mut each: impl FnMut(&Row<'_>) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
     if keys.is_empty() {
         return Ok(());
     }
@@ -103,7 +108,10 @@ pub(crate) fn lookup(conn: &Connection, keys: &UserKeys) -> rusqlite::Result<Vec
 
 impl crate::SqliteStore {
     /// Visits every account in id order with its profile values, without loading them all.
-    pub fn each_user(&self, mut visit: impl FnMut(&User) -> Result<(), crate::StoreError>) -> Result<(), crate::StoreError> {
+    pub fn each_user(
+        &self,
+        mut visit: impl FnMut(&User) -> Result<(), crate::StoreError>,
+    ) -> Result<(), crate::StoreError> {
         let mut users = self.conn.prepare(&format!("SELECT {COLUMNS} FROM user ORDER BY id"))?;
         let mut data = self.conn.prepare(
             "SELECT d.userid, f.shortname, d.data FROM user_info_data d JOIN user_info_field f ON f.id = d.fieldid ORDER BY d.userid",
@@ -145,7 +153,11 @@ impl crate::SqliteStore {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
-            .query_row("SELECT value FROM user_preferences WHERE userid = ?1 AND name = ?2", rusqlite::params![userid, name], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM user_preferences WHERE userid = ?1 AND name = ?2",
+                rusqlite::params![userid, name],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 }

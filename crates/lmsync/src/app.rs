@@ -38,10 +38,22 @@ impl App {
     }
 
     /// Runs one tool on its configured file or on `file`.
-    pub fn run_tool(&self, tool: ToolName, file: Option<PathBuf>, dry_run: bool, confirm_deletes: bool, trigger: &str, cancel: Arc<AtomicBool>) -> Result<Result<RunSummary, RunError>> {
+    pub fn run_tool(
+        &self,
+        tool: ToolName,
+        file: Option<PathBuf>,
+        dry_run: bool,
+        confirm_deletes: bool,
+        trigger: &str,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<Result<RunSummary, RunError>> {
         let mut store = self.store()?;
         let (tool, location, default_name): (Box<dyn lmsync_core::tools::Tool>, String, &'static str) = match tool {
-            ToolName::Users => (Box::new(UsersTool::new(self.settings.users.clone(), self.clock.now())), self.settings.users.file.clone(), "userimport.csv"),
+            ToolName::Users => (
+                Box::new(UsersTool::new(self.settings.users.clone(), self.clock.now())),
+                self.settings.users.file.clone(),
+                "userimport.csv",
+            ),
         };
         let mut engine = Engine {
             settings: &self.settings,
@@ -51,6 +63,14 @@ impl App {
             clock: self.clock.clone(),
             cancel,
         };
-        Ok(engine.run(RunRequest { tool, file, location, default_name, dry_run, trigger: trigger.into(), confirm_deletes }))
+        Ok(engine.run(RunRequest {
+            tool,
+            file,
+            location,
+            default_name,
+            dry_run,
+            trigger: trigger.into(),
+            confirm_deletes,
+        }))
     }
 }

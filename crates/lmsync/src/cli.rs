@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "lmsync", version, about = "Keeps an LMS in sync with CSV command files from an ERP or student system.")]
+#[command(
+    name = "lmsync",
+    version,
+    about = "Keeps an LMS in sync with CSV command files from an ERP or student system."
+)]
 pub struct Cli {
     /// Data directory: lmsync.toml, lms.db, the drop folder and the file area.
     #[arg(long, global = true, env = "LMSYNC_DATA_DIR", default_value = "./lmsync-data")]

@@ -59,16 +59,24 @@ impl DataDir {
 /// Reads `path`, applies environment overrides from `env`, and checks every value.
 pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<Settings> {
     let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
-    toml::Value::Table(table.clone()).try_into::<Settings>().map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    toml::Value::Table(table.clone())
+        .try_into::<Settings>()
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
     let mut overridden = Vec::new();
     for (name, value) in env {
-        let Some(rest) = name.strip_prefix("LMSYNC_") else { continue };
+        let Some(rest) = name.strip_prefix("LMSYNC_") else {
+            continue;
+        };
         if rest == "DATA_DIR" || rest.starts_with("TARGET_") {
             continue;
         }
         let rest = rest.to_ascii_lowercase();
-        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")).unwrap_or(toml::Value::String(value.clone()));
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or(toml::Value::String(value.clone()));
         match rest.split_once("__") {
             Some((section, key)) => {
                 let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -85,9 +93,9 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
         }
         overridden.push(name);
     }
-    let settings: Settings = toml::Value::Table(table)
-        .try_into()
-        .map_err(|e: toml::de::Error| anyhow::anyhow!("environment variables {}: {}", overridden.join(", "), e.message()))?;
+    let settings: Settings = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+        anyhow::anyhow!("environment variables {}: {}", overridden.join(", "), e.message())
+    })?;
     check(&settings).with_context(|| format!("invalid setting in {} or the environment", path.display()))?;
     Ok(settings)
 }
@@ -152,7 +160,15 @@ mod tests {
 
     #[test]
     fn environment_overrides_apply_and_are_checked() {
-        let s = load_str("", &[("LMSYNC_USERS__PRIMARY_IDENTITY", "username"), ("LMSYNC_FILES__ARCHIVES", "false"), ("LMSYNC_SITE_NAME", "Campus")]).unwrap();
+        let s = load_str(
+            "",
+            &[
+                ("LMSYNC_USERS__PRIMARY_IDENTITY", "username"),
+                ("LMSYNC_FILES__ARCHIVES", "false"),
+                ("LMSYNC_SITE_NAME", "Campus"),
+            ],
+        )
+        .unwrap();
         assert_eq!(s.users.primary_identity, lmsync_core::settings::Identity::Username);
         assert!(!s.files.archives);
         assert_eq!(s.site_name, "Campus");

@@ -12,7 +12,10 @@ fn main() {
     let cli = cli::Cli::parse();
     let default_level = if matches!(cli.command, cli::Command::Serve) { "info" } else { "warn" };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LMSYNC_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LMSYNC_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level)),
+        )
         .with_writer(std::io::stderr)
         .init();
     let code = match commands::dispatch(cli) {

@@ -47,7 +47,12 @@ pub trait Tool {
     fn name(&self) -> &'static str;
     fn rules(&self) -> &'static ColumnRules;
     /// Called once the header is validated; returns run-level notes (ignored columns, …).
-    fn start(&mut self, columns: &Columns, ctx: &ToolContext, target: &mut dyn LmsTarget) -> Result<Vec<String>, ToolError>;
+    fn start(
+        &mut self,
+        columns: &Columns,
+        ctx: &ToolContext,
+        target: &mut dyn LmsTarget,
+    ) -> Result<Vec<String>, ToolError>;
     /// Plans a chunk of rows, in order; later rows see the effects of earlier ones.
     fn plan(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<Vec<Planned>, TargetError>;
     /// Told the result of each applied change (not called in dry runs).

@@ -11,9 +11,33 @@ use crate::cli::{ExportArgs, ExportWhat, Format};
 
 /// Account columns of the export, before the custom profile fields.
 const USER_COLUMNS: &[&str] = &[
-    "id", "username", "idnumber", "email", "firstname", "lastname", "auth", "suspended", "deleted", "city", "country", "lang",
-    "timezone", "institution", "department", "phone1", "phone2", "address", "url", "description", "maildisplay", "maildigest",
-    "mailformat", "autosubscribe", "trackforums", "timecreated", "timemodified",
+    "id",
+    "username",
+    "idnumber",
+    "email",
+    "firstname",
+    "lastname",
+    "auth",
+    "suspended",
+    "deleted",
+    "city",
+    "country",
+    "lang",
+    "timezone",
+    "institution",
+    "department",
+    "phone1",
+    "phone2",
+    "address",
+    "url",
+    "description",
+    "maildisplay",
+    "maildigest",
+    "mailformat",
+    "autosubscribe",
+    "trackforums",
+    "timecreated",
+    "timemodified",
 ];
 
 fn values(u: &User) -> Vec<serde_json::Value> {
@@ -89,23 +113,26 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
             out.write_all(b"[")?;
             let mut first = true;
             let mut failure = None;
-            store.each_user(|u| {
-                let mut obj = serde_json::Map::new();
-                for (name, v) in USER_COLUMNS.iter().zip(values(u)) {
-                    obj.insert(name.to_string(), v);
-                }
-                for f in &fields {
-                    obj.insert(format!("profile_field_{f}"), u.profile.get(f).cloned().unwrap_or_default().into());
-                }
-                let sep: &[u8] = if first { b"\n" } else { b",\n" };
-                first = false;
-                if let Err(e) = out.write_all(sep).and_then(|_| serde_json::to_writer(&mut out, &obj).map_err(io::Error::other)) {
-                    failure = Some(e);
-                    return Err(lmsync_sqlite::StoreError::Invalid("write failed".into()));
-                }
-                Ok(())
-            })
-            .map_err(|e| failure.take().map_or_else(|| anyhow::anyhow!(e), anyhow::Error::from))?;
+            store
+                .each_user(|u| {
+                    let mut obj = serde_json::Map::new();
+                    for (name, v) in USER_COLUMNS.iter().zip(values(u)) {
+                        obj.insert(name.to_string(), v);
+                    }
+                    for f in &fields {
+                        obj.insert(format!("profile_field_{f}"), u.profile.get(f).cloned().unwrap_or_default().into());
+                    }
+                    let sep: &[u8] = if first { b"\n" } else { b",\n" };
+                    first = false;
+                    if let Err(e) =
+                        out.write_all(sep).and_then(|_| serde_json::to_writer(&mut out, &obj).map_err(io::Error::other))
+                    {
+                        failure = Some(e);
+                        return Err(lmsync_sqlite::StoreError::Invalid("write failed".into()));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| failure.take().map_or_else(|| anyhow::anyhow!(e), anyhow::Error::from))?;
             out.write_all(b"\n]\n")?;
         }
     }

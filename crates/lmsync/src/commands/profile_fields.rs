@@ -14,13 +14,26 @@ pub fn profile_fields(app: &App, cmd: ProfileFieldsCommand) -> Result<i32> {
         ProfileFieldsCommand::List => {
             for f in store.profile_fields()? {
                 let options = if f.options.is_empty() { String::new() } else { format!(" [{}]", f.options.join(", ")) };
-                println!("{}\t{}\t{}{}{}", f.shortname, f.datatype.as_str(), f.name, if f.locked { " (locked)" } else { "" }, options);
+                println!(
+                    "{}\t{}\t{}{}{}",
+                    f.shortname,
+                    f.datatype.as_str(),
+                    f.name,
+                    if f.locked { " (locked)" } else { "" },
+                    options
+                );
             }
         }
         ProfileFieldsCommand::Add { shortname, name, datatype, options, locked } => {
             let datatype = ProfileFieldType::parse(&datatype).unwrap_or(ProfileFieldType::Text);
             let name = name.unwrap_or_else(|| shortname.clone());
-            store.add_profile_field(&NewProfileField { shortname: shortname.clone(), name, datatype, options, locked })?;
+            store.add_profile_field(&NewProfileField {
+                shortname: shortname.clone(),
+                name,
+                datatype,
+                options,
+                locked,
+            })?;
             println!("profile field {shortname} added; files may now use the column profile_field_{shortname}");
         }
     }

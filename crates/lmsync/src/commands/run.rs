@@ -9,7 +9,14 @@ use crate::app::App;
 use crate::cli::RunArgs;
 
 pub fn run(app: &App, args: RunArgs) -> Result<i32> {
-    let result = app.run_tool(args.tool, args.file, args.dry_run, args.confirm_deletes, "cli", Arc::new(AtomicBool::new(false)))?;
+    let result = app.run_tool(
+        args.tool,
+        args.file,
+        args.dry_run,
+        args.confirm_deletes,
+        "cli",
+        Arc::new(AtomicBool::new(false)),
+    )?;
     match result {
         Ok(summary) => {
             print_summary(app, &summary);

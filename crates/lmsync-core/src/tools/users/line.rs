@@ -111,7 +111,12 @@ pub(super) fn default_value(field: UserField, s: &UserSettings) -> FieldValue {
     }
 }
 
-fn attribute(field: UserField, value: &str, s: &UserSettings, warnings: &mut Vec<String>) -> Result<FieldValue, LineError> {
+fn attribute(
+    field: UserField,
+    value: &str,
+    s: &UserSettings,
+    warnings: &mut Vec<String>,
+) -> Result<FieldValue, LineError> {
     use UserField::*;
     if let Some(max) = max_len(field) {
         let len = value.chars().count();
@@ -124,19 +129,23 @@ fn attribute(field: UserField, value: &str, s: &UserSettings, warnings: &mut Vec
     }
     if value.is_empty() {
         return match field {
-            Firstname | Lastname => Err(err(
-                "user.missing_value",
-                format!("column \"{}\" is empty; every account needs one", field.name()),
-            )),
+            Firstname | Lastname => {
+                Err(err("user.missing_value", format!("column \"{}\" is empty; every account needs one", field.name())))
+            }
             // An empty enumerated value means "the default", never an invalid empty one.
-            Auth | Lang | Timezone | Maildisplay | Maildigest | Mailformat | Autosubscribe | Trackforums => Ok(default_value(field, s)),
+            Auth | Lang | Timezone | Maildisplay | Maildigest | Mailformat | Autosubscribe | Trackforums => {
+                Ok(default_value(field, s))
+            }
             _ => Ok(FieldValue::Text(String::new())),
         };
     }
     Ok(match field {
         Email => {
             if !values::is_valid_email(value) {
-                return Err(err("user.invalid_email", format!("e-mail \"{value}\" is not a valid address; fix it or leave it empty")));
+                return Err(err(
+                    "user.invalid_email",
+                    format!("e-mail \"{value}\" is not a valid address; fix it or leave it empty"),
+                ));
             }
             FieldValue::Text(value.to_string())
         }
@@ -189,10 +198,7 @@ fn boolean(column: &str, value: &str) -> Result<Option<bool>, LineError> {
         return Ok(None);
     }
     values::parse_bool(value).map(Some).ok_or_else(|| {
-        err(
-            "user.invalid_value",
-            format!("column \"{column}\" has value \"{value}\"; use 1/0, yes/no or true/false"),
-        )
+        err("user.invalid_value", format!("column \"{column}\" has value \"{value}\"; use 1/0, yes/no or true/false"))
     })
 }
 
@@ -268,14 +274,18 @@ pub(super) fn parse(line: u64, fields: &[String], cols: &UserColumns, s: &UserSe
     });
     let id = match cols.id.map(get) {
         None | Some("") => None,
-        Some(v) => Some(v.parse::<i64>().map_err(|_| err("user.invalid_value", format!("column \"id\" has value \"{v}\"; use an account id number")))?),
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            err("user.invalid_value", format!("column \"id\" has value \"{v}\"; use an account id number"))
+        })?),
     };
     if let Some(i) = cols.mnethostid {
         let v = get(i);
         if !v.is_empty() && v != "1" {
             return Err(err(
                 "user.mnet_unsupported",
-                format!("mnethostid {v} names a remote MNet host; lmsync manages local accounts only (leave it empty or 1)"),
+                format!(
+                    "mnethostid {v} names a remote MNet host; lmsync manages local accounts only (leave it empty or 1)"
+                ),
             ));
         }
     }
@@ -316,7 +326,8 @@ mod tests {
     #[test]
     fn a_good_line_is_normalised() {
         let s = UserSettings::default();
-        let l = parse(3, &row(&["John.Doe", "John", "Doe", "j@x.fr", "gb", "FR_utf8", "", "2", ""]), &cols(), &s).unwrap();
+        let l =
+            parse(3, &row(&["John.Doe", "John", "Doe", "j@x.fr", "gb", "FR_utf8", "", "2", ""]), &cols(), &s).unwrap();
         assert_eq!(l.username, "john.doe");
         assert_eq!(l.attr(UserField::Country), Some("GB"));
         assert_eq!(l.attr(UserField::Lang), Some("fr"));

@@ -20,10 +20,36 @@ use crate::settings::{Identity, UserSettings};
 use crate::target::{LmsTarget, TargetError, UserKeys};
 
 const OPTIONAL: &[&str] = &[
-    "id", "idnumber", "email", "auth", "password", "suspended", "deleted", "oldusername", "mnethostid",
-    "institution", "department", "city", "country", "lang", "timezone", "maildisplay", "maildigest",
-    "mailformat", "autosubscribe", "trackforums", "htmleditor", "icq", "phone1", "phone2", "address",
-    "url", "description", "cohort", "cohortid", "wwwroot",
+    "id",
+    "idnumber",
+    "email",
+    "auth",
+    "password",
+    "suspended",
+    "deleted",
+    "oldusername",
+    "mnethostid",
+    "institution",
+    "department",
+    "city",
+    "country",
+    "lang",
+    "timezone",
+    "maildisplay",
+    "maildigest",
+    "mailformat",
+    "autosubscribe",
+    "trackforums",
+    "htmleditor",
+    "icq",
+    "phone1",
+    "phone2",
+    "address",
+    "url",
+    "description",
+    "cohort",
+    "cohortid",
+    "wwwroot",
 ];
 
 /// `courseN`, `groupN`, `roleN`, `enrolN`, `startN`, `endN`, `wwwrootN` (N = 1, 2, …).
@@ -68,7 +94,14 @@ pub struct UsersTool {
 
 impl UsersTool {
     pub fn new(settings: UserSettings, now: i64) -> Self {
-        UsersTool { settings, cols: UserColumns::default(), seen: HashMap::new(), generated: HashMap::new(), password_file: None, now }
+        UsersTool {
+            settings,
+            cols: UserColumns::default(),
+            seen: HashMap::new(),
+            generated: HashMap::new(),
+            password_file: None,
+            now,
+        }
     }
 
     fn identity_key(&self, l: &UserLine) -> String {
@@ -127,7 +160,12 @@ impl Tool for UsersTool {
         &RULES
     }
 
-    fn start(&mut self, columns: &Columns, ctx: &ToolContext, target: &mut dyn LmsTarget) -> Result<Vec<String>, ToolError> {
+    fn start(
+        &mut self,
+        columns: &Columns,
+        ctx: &ToolContext,
+        target: &mut dyn LmsTarget,
+    ) -> Result<Vec<String>, ToolError> {
         let unavailable = |e: TargetError| ToolError { code: "target.unavailable", message: e.to_string() };
         let fields = target.profile_fields().map_err(unavailable)?;
         let mut notes = vec![format!("accounts are matched by {}", self.settings.primary_identity.as_str())];
@@ -137,12 +175,16 @@ impl Tool for UsersTool {
             match name.as_str() {
                 "id" => cols.id = Some(i),
                 "oldusername" if self.settings.allow_rename => cols.oldusername = Some(i),
-                "oldusername" => notes.push("column oldusername ignored: renames need users.allow_rename = true".into()),
+                "oldusername" => {
+                    notes.push("column oldusername ignored: renames need users.allow_rename = true".into())
+                }
                 "password" => cols.password = Some(i),
                 "deleted" => cols.deleted = Some(i),
                 "suspended" => cols.suspended = Some(i),
                 "mnethostid" => cols.mnethostid = Some(i),
-                "htmleditor" | "wwwroot" => notes.push(format!("column {name} has no effect on current platforms and is ignored")),
+                "htmleditor" | "wwwroot" => {
+                    notes.push(format!("column {name} has no effect on current platforms and is ignored"))
+                }
                 "cohort" | "cohortid" => pending_sets.push(name.clone()),
                 n if is_enrolment_set(n) => pending_sets.push(name.clone()),
                 n if is_profile_field(n) => {
@@ -166,7 +208,8 @@ impl Tool for UsersTool {
         }
         self.cols = cols;
         if !ctx.dry_run {
-            self.password_file = Some(PasswordFile::new(ctx.reports_dir.join(format!("{}_passwords_{}", ctx.stamp, ctx.input_name))));
+            self.password_file =
+                Some(PasswordFile::new(ctx.reports_dir.join(format!("{}_passwords_{}", ctx.stamp, ctx.input_name))));
         }
         Ok(notes)
     }
@@ -204,7 +247,8 @@ impl Tool for UsersTool {
             pending.push(Ok(Pending { draft, line: l.line, key: l.username }));
         }
         self.seen = seen;
-        let work: Vec<PasswordWork> = pending.iter().map(|p| p.as_ref().map_or(PasswordWork::None, |p| p.draft.password.clone())).collect();
+        let work: Vec<PasswordWork> =
+            pending.iter().map(|p| p.as_ref().map_or(PasswordWork::None, |p| p.draft.password.clone())).collect();
         let results = passwords::run(&work, self.settings.password_cost);
         Ok(pending.into_iter().zip(results).map(|(p, r)| self.finish_line(p, r)).collect())
     }
@@ -223,11 +267,16 @@ impl Tool for UsersTool {
     }
 
     fn deletions(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<u64, TargetError> {
-        let lines: Vec<UserLine> = self.parse_rows(rows).into_iter().filter_map(Result::ok).filter(|l| l.deleted == Some(true)).collect();
+        let lines: Vec<UserLine> =
+            self.parse_rows(rows).into_iter().filter_map(Result::ok).filter(|l| l.deleted == Some(true)).collect();
         if lines.is_empty() {
             return Ok(0);
         }
-        let planner = Planner { settings: &self.settings, index: UserIndex::new(target.users(&Self::keys(&lines))?), now: self.now };
+        let planner = Planner {
+            settings: &self.settings,
+            index: UserIndex::new(target.users(&Self::keys(&lines))?),
+            now: self.now,
+        };
         let mut planner = planner;
         Ok(lines.iter().filter(|l| planner.plan(l).outcome == Outcome::Deleted).count() as u64)
     }
@@ -241,13 +290,19 @@ impl Tool for UsersTool {
         if let Some(mut file) = self.password_file.take() {
             match file.finish() {
                 Ok(()) if file.count > 0 => {
-                    notes.push(format!("{} generated passwords written to {} (readable by its owner only)", file.count, file.path().display()));
+                    notes.push(format!(
+                        "{} generated passwords written to {} (readable by its owner only)",
+                        file.count,
+                        file.path().display()
+                    ));
                     if self.settings.send_passwords {
                         notes.push("users.send_passwords is on, but e-mail delivery is not available yet: hand the passwords file to the users".into());
                     }
                 }
                 Ok(()) => {}
-                Err(e) => notes.push(format!("the passwords file {} could not be completed: {e}", file.path().display())),
+                Err(e) => {
+                    notes.push(format!("the passwords file {} could not be completed: {e}", file.path().display()))
+                }
             }
         }
         notes
@@ -259,11 +314,15 @@ impl UsersTool {
     fn finish_line(&mut self, p: Result<Pending, LineOutcome>, r: Result<PasswordResult, String>) -> Planned {
         let Pending { mut draft, line, key } = match p {
             Ok(p) => p,
-            Err(outcome) => return Planned { outcome, change: None },
+            Err(outcome) => {
+                return Planned { outcome, change: None };
+            }
         };
         let r = match r {
             Ok(r) => r,
-            Err(e) => return Planned { outcome: LineOutcome::failed(line, key, "user.password_hash", e), change: None },
+            Err(e) => {
+                return Planned { outcome: LineOutcome::failed(line, key, "user.password_hash", e), change: None };
+            }
         };
         match &mut draft.change {
             Some(ChangeKind::CreateUser { user, preferences }) => {
@@ -279,7 +338,11 @@ impl UsersTool {
                 if let Some(hash) = r.hash {
                     update.password = Some(hash);
                     draft.outcome = Outcome::Updated;
-                    draft.message = if draft.message == "no change" { "changed password".into() } else { format!("{}, password", draft.message) };
+                    draft.message = if draft.message == "no change" {
+                        "changed password".into()
+                    } else {
+                        format!("{}, password", draft.message)
+                    };
                 }
                 if update.is_empty() {
                     draft.change = None;
@@ -297,4 +360,3 @@ impl UsersTool {
         Planned { outcome, change: draft.change.map(|kind| Change { line, key, kind }) }
     }
 }
-

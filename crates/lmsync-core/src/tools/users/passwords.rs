@@ -59,7 +59,10 @@ pub(super) fn run(work: &[PasswordWork], cost: u32) -> Vec<Result<PasswordResult
     }
     let size = work.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = work.chunks(size).map(|part| scope.spawn(move || part.iter().map(|w| one(w, cost)).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> = work
+            .chunks(size)
+            .map(|part| scope.spawn(move || part.iter().map(|w| one(w, cost)).collect::<Vec<_>>()))
+            .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|_| vec![Err("password hashing failed".to_string())]))

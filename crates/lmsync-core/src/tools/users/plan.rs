@@ -16,7 +16,10 @@ pub(super) enum PasswordWork {
     Hash(String),
     Generate,
     /// Keep the stored hash if it already matches, else hash the new one.
-    Verify { plain: String, stored: String },
+    Verify {
+        plain: String,
+        stored: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -28,9 +31,32 @@ pub(super) struct Draft {
     pub password: PasswordWork,
 }
 
+/// Why a line is refused: a stable code and a message naming what conflicts.
+#[derive(Debug, Clone)]
+pub(super) struct Refusal {
+    code: &'static str,
+    message: String,
+}
+
+impl From<Refusal> for Draft {
+    fn from(r: Refusal) -> Self {
+        Draft {
+            outcome: Outcome::Failed,
+            message: r.message,
+            code: Some(r.code),
+            change: None,
+            password: PasswordWork::None,
+        }
+    }
+}
+
+fn refuse(code: &'static str, message: String) -> Refusal {
+    Refusal { code, message }
+}
+
 impl Draft {
     fn fail(code: &'static str, message: String) -> Self {
-        Draft { outcome: Outcome::Failed, message, code: Some(code), change: None, password: PasswordWork::None }
+        refuse(code, message).into()
     }
 
     fn done(outcome: Outcome, message: impl Into<String>, change: Option<ChangeKind>) -> Self {
@@ -53,9 +79,16 @@ pub(super) struct Planner<'a> {
 }
 
 impl Planner<'_> {
+    fn identity_value<'u>(u: &'u User, field: &str) -> &'u str {
+        match field {
+            "idnumber" => &u.idnumber,
+            _ => &u.email,
+        }
+    }
+
     /// The account a line designates through `users.primary_identity`, falling back to the
     /// username when the line has no value for that identity.
-    fn find(&self, l: &UserLine) -> Result<Option<User>, Draft> {
+    fn find(&self, l: &UserLine) -> Result<Option<User>, Refusal> {
         let (field, candidates): (&str, Vec<&User>) = match self.settings.primary_identity {
             Identity::Id if l.id.is_some() => ("id", l.id.and_then(|id| self.index.get(id)).into_iter().collect()),
             Identity::Idnumber if l.attr(UserField::Idnumber).is_some_and(|v| !v.is_empty()) => {
@@ -68,10 +101,15 @@ impl Planner<'_> {
         };
         let live: Vec<&&User> = candidates.iter().filter(|u| !u.deleted).collect();
         match (candidates.len(), live.len()) {
+            // An account created before keys were synced has no value for the identity yet:
+            // the line adopts it through its username instead of colliding with it.
+            (0, _) if field != "id" => {
+                Ok(self.index.by_username(&l.username).filter(|u| Self::identity_value(u, field).is_empty()).cloned())
+            }
             (0, _) => Ok(None),
             (1, _) => Ok(Some(candidates[0].clone())),
             (_, 1) => Ok(Some((*live[0]).clone())),
-            _ => Err(Draft::fail(
+            _ => Err(refuse(
                 "user.ambiguous",
                 format!(
                     "{field} matches several accounts: {}; make it unique before syncing",
@@ -84,7 +122,7 @@ impl Planner<'_> {
     pub fn plan(&mut self, l: &UserLine) -> Draft {
         let found = match self.find(l) {
             Ok(found) => found,
-            Err(draft) => return draft,
+            Err(refusal) => return refusal.into(),
         };
         if let Some(o) = &found
             && let Some(first) = self.index.planned_on(o.id)
@@ -99,10 +137,10 @@ impl Planner<'_> {
         }
         let (target, renaming) = match self.rename_source(l, found) {
             Ok(t) => t,
-            Err(draft) => return draft,
+            Err(refusal) => return refusal.into(),
         };
-        if let Err(draft) = self.check_collisions(l, target.as_ref(), renaming) {
-            return draft;
+        if let Err(refusal) = self.check_collisions(l, target.as_ref(), renaming) {
+            return refusal.into();
         }
         match target {
             None => self.plan_create(l),
@@ -132,7 +170,7 @@ impl Planner<'_> {
     }
 
     /// Applies the `oldusername` rule: the account to update is the one being renamed.
-    fn rename_source(&self, l: &UserLine, found: Option<User>) -> Result<(Option<User>, bool), Draft> {
+    fn rename_source(&self, l: &UserLine, found: Option<User>) -> Result<(Option<User>, bool), Refusal> {
         let old = match &l.oldusername {
             Some(old) if self.settings.allow_rename && *old != l.username => old,
             _ => return Ok((found, false)),
@@ -140,16 +178,15 @@ impl Planner<'_> {
         match (self.index.by_username(old), found) {
             (Some(src), None) => Ok((Some(src.clone()), true)),
             (Some(src), Some(o)) if src.id == o.id => Ok((Some(o), true)),
-            (Some(src), Some(o)) => Err(Draft::fail(
+            (Some(src), Some(o)) => Err(refuse(
                 "user.rename_target_exists",
                 format!("cannot rename {} to {}: that name is already {}", src.username, l.username, describe(&o)),
             )),
             // Already renamed by an earlier run: a plain update of the account.
             (None, Some(o)) => Ok((Some(o), false)),
-            (None, None) => Err(Draft::fail(
-                "user.rename_source_missing",
-                format!("no account {old} to rename to {}", l.username),
-            )),
+            (None, None) => {
+                Err(refuse("user.rename_source_missing", format!("no account {old} to rename to {}", l.username)))
+            }
         }
     }
 
@@ -157,18 +194,20 @@ impl Planner<'_> {
         match (l.attr(UserField::Email), o) {
             (None, _) | (Some(""), _) => false,
             (Some(_), None) => true,
-            (Some(new), Some(o)) => !(self.settings.protect_emails && !o.email.is_empty()) && !new.eq_ignore_ascii_case(&o.email),
+            (Some(new), Some(o)) => {
+                (!self.settings.protect_emails || o.email.is_empty()) && !new.eq_ignore_ascii_case(&o.email)
+            }
         }
     }
 
-    fn check_collisions(&self, l: &UserLine, o: Option<&User>, renaming: bool) -> Result<(), Draft> {
+    fn check_collisions(&self, l: &UserLine, o: Option<&User>, renaming: bool) -> Result<(), Refusal> {
         let own = o.map(|u| u.id);
         if let Some(o) = o
             && o.username != l.username
             && !renaming
             && !self.settings.allow_rename
         {
-            return Err(Draft::fail(
+            return Err(refuse(
                 "user.rename_not_allowed",
                 format!(
                     "the line names {} but its {} designates {}; set users.allow_rename = true to rename accounts, or fix the line",
@@ -181,19 +220,25 @@ impl Planner<'_> {
         if let Some(other) = self.index.by_username(&l.username)
             && Some(other.id) != own
         {
-            return Err(Draft::fail("user.username_taken", format!("username {} already belongs to {}", l.username, self.taken_by(other))));
+            return Err(refuse(
+                "user.username_taken",
+                format!("username {} already belongs to {}", l.username, self.taken_by(other)),
+            ));
         }
         if let Some(idnumber) = l.attr(UserField::Idnumber).filter(|v| !v.is_empty())
             && let Some(other) = self.index.by_idnumber(idnumber).into_iter().find(|u| !u.deleted && Some(u.id) != own)
         {
-            return Err(Draft::fail("user.idnumber_taken", format!("idnumber {idnumber} already belongs to {}", self.taken_by(other))));
+            return Err(refuse(
+                "user.idnumber_taken",
+                format!("idnumber {idnumber} already belongs to {}", self.taken_by(other)),
+            ));
         }
         if !self.settings.allow_duplicate_emails
             && self.email_changes(l, o)
             && let Some(email) = l.attr(UserField::Email)
             && let Some(other) = self.index.by_email(email).into_iter().find(|u| !u.deleted && Some(u.id) != own)
         {
-            return Err(Draft::fail(
+            return Err(refuse(
                 "user.email_taken",
                 format!(
                     "e-mail {email} is already used by {}; give each account its own e-mail or set users.allow_duplicate_emails = true",
@@ -215,11 +260,31 @@ impl Planner<'_> {
         if self.settings.primary_identity == Identity::Id
             && let Some(id) = l.id
         {
-            return Draft::fail("user.not_found", format!("no account has id {id}; accounts cannot be created with a chosen id"));
+            return Draft::fail(
+                "user.not_found",
+                format!("no account has id {id}; accounts cannot be created with a chosen id"),
+            );
         }
         let s = self.settings;
-        let mut u = User { username: l.username.clone(), confirmed: true, timecreated: self.now, timemodified: self.now, ..Default::default() };
-        for f in [UserField::Auth, UserField::City, UserField::Country, UserField::Lang, UserField::Timezone, UserField::Maildisplay, UserField::Maildigest, UserField::Mailformat, UserField::Autosubscribe, UserField::Trackforums] {
+        let mut u = User {
+            username: l.username.clone(),
+            confirmed: true,
+            timecreated: self.now,
+            timemodified: self.now,
+            ..Default::default()
+        };
+        for f in [
+            UserField::Auth,
+            UserField::City,
+            UserField::Country,
+            UserField::Lang,
+            UserField::Timezone,
+            UserField::Maildisplay,
+            UserField::Maildigest,
+            UserField::Mailformat,
+            UserField::Autosubscribe,
+            UserField::Trackforums,
+        ] {
             f.set(&mut u, &default_value(f, s));
         }
         for (f, v) in &l.attrs {
@@ -244,7 +309,7 @@ impl Planner<'_> {
         self.index.add_planned(u.clone(), l.line);
         Draft {
             outcome: Outcome::Created,
-            message: "created".into(),
+            message: "new account".into(),
             code: None,
             change: Some(ChangeKind::CreateUser { user: Box::new(u), preferences: Vec::new() }),
             password,
@@ -293,7 +358,9 @@ impl Planner<'_> {
         }
         let password = match &l.password {
             Some(PasswordValue::Plain(p)) => match &o.password {
-                Some(stored) if stored.starts_with("$2") => PasswordWork::Verify { plain: p.clone(), stored: stored.clone() },
+                Some(stored) if stored.starts_with("$2") => {
+                    PasswordWork::Verify { plain: p.clone(), stored: stored.clone() }
+                }
                 _ => PasswordWork::Hash(p.clone()),
             },
             Some(PasswordValue::NoLogin) if o.password.as_deref() != Some(NO_PASSWORD) => {
