@@ -360,3 +360,6 @@ impl UsersTool {
         Planned { outcome, change: draft.change.map(|kind| Change { line, key, kind }) }
     }
 }
+
+#[cfg(test)]
+mod tests;

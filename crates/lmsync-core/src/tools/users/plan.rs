@@ -338,6 +338,7 @@ impl Planner<'_> {
         for (field, value) in &l.attrs {
             if *field == UserField::Email && s.protect_emails && !o.email.is_empty() {
                 if let FieldValue::Text(new) = value
+                    && !new.is_empty()
                     && !new.eq_ignore_ascii_case(&o.email)
                 {
                     notes.push(format!("e-mail kept as {} (users.protect_emails)", o.email));
