@@ -76,6 +76,9 @@ fn settings(identity: Identity) -> UserSettings {
     UserSettings { primary_identity: identity, ..Default::default() }
 }
 
+/// Name, settings, line values, expected outcome and error code.
+type Case<'a> = (&'a str, &'a UserSettings, Vec<&'a str>, Outcome, Option<&'a str>);
+
 #[test]
 fn outcomes_and_codes() {
     let idn = settings(Identity::Idnumber);
@@ -85,7 +88,7 @@ fn outcomes_and_codes() {
     let rename_u = UserSettings { allow_rename: true, ..settings(Identity::Username) };
     let dup_ok = UserSettings { allow_duplicate_emails: true, ..settings(Identity::Username) };
     #[rustfmt::skip]
-    let cases: Vec<(&str, &UserSettings, Vec<&str>, Outcome, Option<&str>)> = vec![
+    let cases: Vec<Case> = vec![
         ("new account", &idn, vec!["carl", "C", "L", "C1", "carl@x.fr"], Outcome::Created, None),
         ("same values", &idn, vec!["ann", "F", "L", "A1", "ann@x.fr"], Outcome::Unchanged, None),
         ("e-mail case is a change of the stored value", &no_protect, vec!["ann", "F", "L", "A1", "ANN@x.fr"], Outcome::Updated, None),
