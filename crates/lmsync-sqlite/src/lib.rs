@@ -50,6 +50,10 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // Per-line savepoints copy pages to a sub-journal: keep it in memory, not in a temp file.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
+        // 32 MiB of page cache: lookups of a chunk hit memory, and memory stays flat.
+        conn.pragma_update(None, "cache_size", -32768).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(open_err)?;
         let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(open_err)?;
         if found > migrations::latest() {

@@ -79,13 +79,15 @@ fn batched<T: ToSql + Clone>(
 pub(crate) fn lookup(conn: &Connection, keys: &UserKeys) -> rusqlite::Result<Vec<User>> {
     let mut found: HashMap<i64, User> = HashMap::new();
     let mut keep = |r: &Row<'_>| -> rusqlite::Result<()> {
-        let u = from_row(r)?;
-        found.entry(u.id).or_insert(u);
+        // The same account usually matches by username, idnumber and e-mail: read it once.
+        if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(r.get(0)?) {
+            slot.insert(from_row(r)?);
+        }
         Ok(())
     };
     let select = format!("SELECT {COLUMNS} FROM user WHERE");
     batched(conn, &format!("{select} id"), &keys.ids, &mut keep)?;
-    batched(conn, &format!("{select} username"), &keys.usernames, &mut keep)?;
+    batched(conn, &format!("{select} mnethostid = 1 AND username"), &keys.usernames, &mut keep)?;
     batched(conn, &format!("{select} idnumber <> '' AND idnumber"), &keys.idnumbers, &mut keep)?;
     let emails: Vec<String> = keys.emails.iter().map(|e| e.to_lowercase()).collect();
     batched(conn, &format!("{select} email <> '' AND lower(email)"), &emails, &mut keep)?;

@@ -1,0 +1,52 @@
+//! `lmsync-bench users N`: writes an N-line user command file to standard output, for timing
+//! runs (see bench/users.sh and BENCHMARKS.md). Deterministic: the same N gives the same file.
+
+use clap::{Parser, Subcommand};
+use std::io::{self, BufWriter, Write};
+
+#[derive(Parser)]
+#[command(about = "Generates command files for lmsync benchmarks.")]
+struct Cli {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand)]
+enum What {
+    /// A user file: username, idnumber, names, e-mail, city, country, lang (and a password).
+    Users {
+        rows: u64,
+        /// Add a password column (bcrypt hashing dominates such runs).
+        #[arg(long)]
+        passwords: bool,
+        /// Change the city of every n-th account (to time update runs); 0 = none.
+        #[arg(long, default_value_t = 0)]
+        touch_every: u64,
+    },
+}
+
+const FIRST: &[&str] =
+    &["Anna", "Louis", "Chloé", "Hugo", "Inès", "Jules", "Léa", "Noah", "Zoé", "Adam", "Emma", "Gabriel"];
+const LAST: &[&str] =
+    &["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"];
+const CITIES: &[&str] = &["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Rennes", "Grenoble"];
+
+fn main() -> anyhow::Result<()> {
+    let Cli { what: What::Users { rows, passwords, touch_every } } = Cli::parse();
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    write!(out, "username;idnumber;firstname;lastname;email;city;country;lang")?;
+    writeln!(out, "{}", if passwords { ";password" } else { "" })?;
+    for i in 0..rows {
+        let first = FIRST[(i % FIRST.len() as u64) as usize];
+        let last = LAST[(i / 7 % LAST.len() as u64) as usize];
+        let touched = touch_every > 0 && i % touch_every == 0;
+        let city = if touched { "Besançon" } else { CITIES[(i / 3 % CITIES.len() as u64) as usize] };
+        write!(out, "user{i:07};ID{i:07};{first};{last};user{i:07}@example.edu;{city};FR;fr")?;
+        if passwords {
+            write!(out, ";Pw-{i:07}!x")?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
