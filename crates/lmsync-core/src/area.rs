@@ -15,7 +15,7 @@ pub enum AreaError {
     Wildcard(String),
     #[error("the file location {0:?} leaves the file area; use a path inside {1}")]
     Outside(String, String),
-    #[error("no command file: {0} does not exist")]
+    #[error("no command file: {0} does not exist; put the file there (or in the drop folder), or name one with --file")]
     NotFound(String),
     #[error("cannot use {path}: {source}")]
     Io { path: String, source: io::Error },

@@ -56,6 +56,7 @@ pub struct RunRequest {
 #[derive(Debug, Clone)]
 pub struct RunSummary {
     pub run_id: i64,
+    pub dry_run: bool,
     pub status: RunStatus,
     pub counts: OutcomeCounts,
     pub input: PathBuf,
@@ -313,7 +314,7 @@ impl Run<'_, '_> {
                 self.req.tool.applied(p, &result);
             }
             match result {
-                Ok(applied) if p.outcome.outcome == Outcome::Created && applied.id > 0 => {
+                Ok(applied) if p.outcome.outcome == Outcome::Created && applied.id > 0 && !self.req.dry_run => {
                     p.outcome.message = format!("{} (id {})", p.outcome.message, applied.id);
                 }
                 Ok(_) => {}
@@ -451,6 +452,7 @@ impl Run<'_, '_> {
         engine.backend.end_run(ctx.run_id, status, &end)?;
         Ok(RunSummary {
             run_id: ctx.run_id,
+            dry_run: req.dry_run,
             status,
             counts,
             input,

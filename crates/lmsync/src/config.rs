@@ -149,6 +149,12 @@ mod tests {
     }
 
     #[test]
+    fn the_configuration_reference_shows_the_default_file_verbatim() {
+        let doc = include_str!("../../../docs/configuration.md");
+        assert!(doc.contains(DEFAULT_TOML), "docs/configuration.md is out of date: paste crates/lmsync/src/default_config.toml into it");
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_their_name() {
         let e = load_str("[users]\nprimary_identiy = \"username\"\n", &[]).unwrap_err();
         let msg = format!("{e:#}");

@@ -34,7 +34,8 @@ pub fn print_summary(app: &App, s: &RunSummary) {
     for note in &s.notes {
         println!("note: {note}");
     }
-    println!("run {} ({}): {}", s.run_id, area.display(&s.input), s.status.as_str());
+    let dry = if s.dry_run { " (dry run: nothing was written)" } else { "" };
+    println!("run {} ({}): {}{dry}", s.run_id, area.display(&s.input), s.status.as_str());
     println!("  {}", s.counts.summary());
     if !s.message.is_empty() {
         println!("  {}", s.message);
