@@ -5,6 +5,7 @@
 pub mod area;
 pub mod clock;
 pub mod lock;
+pub mod mail;
 pub mod recovery;
 pub mod report;
 pub mod run;

@@ -374,7 +374,7 @@ impl Run<'_, '_> {
         )))
     }
 
-    fn finish(self, ending: Result<Ending, ChunkError>, notes: Vec<String>) -> Result<RunSummary, RunError> {
+    fn finish(self, ending: Result<Ending, ChunkError>, mut notes: Vec<String>) -> Result<RunSummary, RunError> {
         let Run { engine, mut req, ctx, input, mut report, counts } = self;
         let settings = engine.settings;
         let files = &settings.files;
@@ -410,7 +410,8 @@ impl Run<'_, '_> {
             .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
         let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
         for n in req.tool.finish(&ctx) {
-            report.note(n)?;
+            report.note(n.clone())?;
+            notes.push(n);
         }
         let tail = ReportTail {
             status: status.as_str().into(),

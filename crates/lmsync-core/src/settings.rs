@@ -12,6 +12,7 @@ pub struct Settings {
     pub timezone: String,
     pub csv: CsvSettings,
     pub files: FileSettings,
+    pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
 }
@@ -23,6 +24,7 @@ impl Default for Settings {
             timezone: String::new(),
             csv: CsvSettings::default(),
             files: FileSettings::default(),
+            smtp: SmtpSettings::default(),
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
         }
@@ -62,22 +64,58 @@ pub struct FileSettings {
     pub trybacks: bool,
     /// Delete processed inputs instead of archiving them.
     pub cleanup: bool,
-    /// Age in days after which the cleanup task removes archives, reports and trybacks.
-    pub cleanup_days: u32,
     /// Rename the input of a run interrupted by a crash to `<name>-tryback-failed.<ext>`.
     pub discard_on_failure: bool,
 }
 
 impl Default for FileSettings {
     fn default() -> Self {
-        FileSettings {
-            reports: true,
-            archives: true,
-            trybacks: true,
-            cleanup: false,
-            cleanup_days: 90,
-            discard_on_failure: true,
+        FileSettings { reports: true, archives: true, trybacks: true, cleanup: false, discard_on_failure: true }
+    }
+}
+
+/// Outgoing mail (generated passwords now; alarms later).
+#[derive(Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Mail server; empty = no e-mail is sent.
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub tls: String,
+    pub username: String,
+    /// Secret: never printed or logged.
+    pub password: String,
+    pub from: String,
+    /// Administrators who receive alarms.
+    pub admins: Vec<String>,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: String::new(),
+            port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            password: String::new(),
+            from: String::new(),
+            admins: Vec::new(),
         }
+    }
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "(hidden)" })
+            .field("from", &self.from)
+            .field("admins", &self.admins)
+            .finish()
     }
 }
 

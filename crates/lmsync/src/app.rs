@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
-use lmsync_core::tools::users::UsersTool;
+use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::cli::ToolName;
 use crate::config::{self, DataDir};
+use crate::mail::SmtpMailer;
 
 pub struct App {
     pub data: DataDir,
@@ -49,11 +50,15 @@ impl App {
     ) -> Result<Result<RunSummary, RunError>> {
         let mut store = self.store()?;
         let (tool, location, default_name): (Box<dyn lmsync_core::tools::Tool>, String, &'static str) = match tool {
-            ToolName::Users => (
-                Box::new(UsersTool::new(self.settings.users.clone(), self.clock.now())),
-                self.settings.users.file.clone(),
-                "userimport.csv",
-            ),
+            ToolName::Users => {
+                let mut users = UsersTool::new(self.settings.users.clone(), self.clock.now());
+                if self.settings.users.send_passwords
+                    && let Some(mailer) = SmtpMailer::from_settings(&self.settings.smtp)?
+                {
+                    users = users.with_mail(PasswordMail::new(Box::new(mailer), self.settings.site_name.clone()));
+                }
+                (Box::new(users), self.settings.users.file.clone(), "userimport.csv")
+            }
         };
         let mut engine = Engine {
             settings: &self.settings,

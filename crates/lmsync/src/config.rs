@@ -114,6 +114,12 @@ pub fn check(s: &Settings) -> Result<()> {
     if !lmsync_core::values::is_timezone(&s.users.default_timezone) {
         bail!("users.default_timezone = {:?} is not an IANA zone name or 99", s.users.default_timezone);
     }
+    if !["none", "starttls", "tls"].contains(&s.smtp.tls.as_str()) {
+        bail!("smtp.tls = {:?}: use \"none\", \"starttls\" or \"tls\"", s.smtp.tls);
+    }
+    if !s.smtp.host.is_empty() {
+        crate::mail::SmtpMailer::from_settings(&s.smtp)?;
+    }
     if s.csv.max_record_bytes < 1024 {
         bail!("csv.max_record_bytes = {} is too small; use at least 1024", s.csv.max_record_bytes);
     }
@@ -151,7 +157,10 @@ mod tests {
     #[test]
     fn the_configuration_reference_shows_the_default_file_verbatim() {
         let doc = include_str!("../../../docs/configuration.md");
-        assert!(doc.contains(DEFAULT_TOML), "docs/configuration.md is out of date: paste crates/lmsync/src/default_config.toml into it");
+        assert!(
+            doc.contains(DEFAULT_TOML),
+            "docs/configuration.md is out of date: paste crates/lmsync/src/default_config.toml into it"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod index;
 mod line;
+mod notify;
 mod passwords;
 mod plan;
 
@@ -13,6 +14,8 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use self::index::UserIndex;
 use self::line::{UserColumns, UserLine};
+use self::notify::Generated;
+pub use self::notify::PasswordMail;
 use self::passwords::{PasswordFile, PasswordResult};
 use self::plan::{Draft, PasswordWork, Planner};
 use super::{Planned, Row, Tool, ToolContext, ToolError};
@@ -87,9 +90,11 @@ pub struct UsersTool {
     /// Identity key hash → first line, to refuse a second line for the same account. Hashes keep
     /// memory flat on million-line files; a 64-bit collision is vanishingly unlikely.
     seen: HashMap<u64, u64>,
-    generated: HashMap<u64, (String, String)>,
+    /// Passwords generated for lines of the current chunk, sent on once their line is applied.
+    generated: HashMap<u64, Generated>,
     password_file: Option<PasswordFile>,
     now: i64,
+    mail: Option<PasswordMail>,
 }
 
 impl UsersTool {
@@ -101,7 +106,14 @@ impl UsersTool {
             generated: HashMap::new(),
             password_file: None,
             now,
+            mail: None,
         }
+    }
+
+    /// E-mails generated passwords through `mail` (when `users.send_passwords` is on).
+    pub fn with_mail(mut self, mail: PasswordMail) -> Self {
+        self.mail = Some(mail);
+        self
     }
 
     fn identity_key(&self, l: &UserLine) -> String {
@@ -254,11 +266,17 @@ impl Tool for UsersTool {
     }
 
     fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
-        if let (Some((username, password)), Ok(_)) = (self.generated.remove(&planned.outcome.line), result)
-            && let Some(file) = &mut self.password_file
-            && let Err(e) = file.add(&username, &password)
+        let Some(g) = self.generated.remove(&planned.outcome.line) else { return };
+        if result.is_err() {
+            return;
+        }
+        if let Some(file) = &mut self.password_file
+            && let Err(e) = file.add(&g.username, &g.password)
         {
             tracing::error!("cannot write the passwords file {}: {e}", file.path().display());
+        }
+        if let Some(mail) = &mut self.mail {
+            mail.send(&g);
         }
     }
 
@@ -295,8 +313,10 @@ impl Tool for UsersTool {
                         file.count,
                         file.path().display()
                     ));
-                    if self.settings.send_passwords {
-                        notes.push("users.send_passwords is on, but e-mail delivery is not available yet: hand the passwords file to the users".into());
+                    if let Some(mail) = &self.mail {
+                        notes.extend(mail.notes());
+                    } else if self.settings.send_passwords {
+                        notes.push("users.send_passwords is on but [smtp] host is empty, so nothing was e-mailed: hand the passwords file to the users".into());
                     }
                 }
                 Ok(()) => {}
@@ -331,7 +351,10 @@ impl UsersTool {
                 }
                 if let Some(generated) = r.generated {
                     preferences.push(("auth_forcepasswordchange".into(), "1".into()));
-                    self.generated.insert(line, (key.clone(), generated));
+                    let fullname = format!("{} {}", user.firstname, user.lastname);
+                    let g =
+                        Generated { username: key.clone(), email: user.email.clone(), fullname, password: generated };
+                    self.generated.insert(line, g);
                 }
             }
             Some(ChangeKind::UpdateUser(update)) => {
