@@ -3,21 +3,24 @@
 //! chunks of rows planned and applied, each line reported and failed lines copied to the
 //! tryback → report → tryback → archive or cleanup → run record.
 
-use lmsync_csv::{CsvReader, Dialect, Record, TrybackWriter, tryback_name, validate_header};
+mod finish;
+mod thresholds;
+
+use lmsync_csv::{CsvReader, Dialect, Record, TrybackWriter, validate_header};
 use lmsync_model::{LineOutcome, Outcome, OutcomeCounts};
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::area::{AreaError, FileArea, split_ext};
+use crate::area::{AreaError, FileArea};
 use crate::clock::Clock;
 use crate::lock::{LockError, ToolLock};
 use crate::recovery;
-use crate::report::{ReportHead, ReportTail, ReportWriter};
+use crate::report::{ReportHead, ReportWriter};
 use crate::settings::Settings;
-use crate::target::{Backend, RunEnd, RunStart, RunStatus, TargetError};
+use crate::target::{Backend, RunStart, RunStatus, TargetError};
 use crate::tools::{Planned, Row, Tool, ToolContext};
 
 /// Rows planned and applied together: big enough to batch lookups and commits, small enough
@@ -125,12 +128,6 @@ impl Tryback {
             None => Ok(()),
         }
     }
-}
-
-/// Names of a run's output files, computed before the report is written so it can list them.
-fn report_names(input_name: &str, stamp: &str) -> (String, String) {
-    let base = split_ext(input_name).0;
-    (format!("{stamp}_report_{input_name}"), format!("{stamp}_report_{base}.json"))
 }
 
 impl Engine<'_> {
@@ -334,136 +331,6 @@ impl Run<'_, '_> {
         }
         self.report().flush()?;
         Ok(())
-    }
-
-    /// Counts what the file would delete before anything is written (DECISIONS §5).
-    fn check_thresholds(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Option<String>, ChunkError> {
-        let mut reader = match self.open(dialect) {
-            Ok(r) => r,
-            Err(message) => return Ok(Some(message)),
-        };
-        let mut deletions = 0;
-        loop {
-            let records = read_chunk(&mut reader)?;
-            if records.is_empty() {
-                break;
-            }
-            let rows: Vec<Row> =
-                records.into_iter().filter_map(|r| r.fields.ok().map(|fields| Row { line: r.line, fields })).collect();
-            deletions += self.req.tool.deletions(&rows, self.engine.backend)?;
-        }
-        let (existing, percent, count) = self.req.tool.delete_limits(self.engine.backend)?;
-        let share = if existing == 0 { 100.0 } else { deletions as f64 * 100.0 / existing as f64 };
-        let over = deletions > count && share > f64::from(percent);
-        let tool = self.req.tool.name();
-        let what = format!("this file deletes {deletions} of {existing} existing records ({share:.1} %)");
-        if !over {
-            return Ok(None);
-        }
-        if self.req.dry_run || self.req.confirm_deletes {
-            let note = format!(
-                "{what}, above the {tool}.delete_threshold_percent / delete_threshold_count limits ({percent} %, {count}){}",
-                if self.req.dry_run { "" } else { "; confirmed" }
-            );
-            self.report().note(note.clone())?;
-            notes.push(note);
-            return Ok(None);
-        }
-        Ok(Some(format!(
-            "{what}, above the limits {tool}.delete_threshold_percent = {percent} and {tool}.delete_threshold_count = {count}; nothing was written. Check the file; to apply it anyway run it again with --confirm-deletes (or raise the limits) [run.threshold]"
-        )))
-    }
-
-    fn finish(self, ending: Result<Ending, ChunkError>, mut notes: Vec<String>) -> Result<RunSummary, RunError> {
-        let Run { engine, mut req, ctx, input, mut report, counts } = self;
-        let settings = engine.settings;
-        let files = &settings.files;
-        let ending = match ending {
-            Ok(e) => e,
-            Err(ChunkError::Target(e)) => Ending::Aborted(format!("{e}; the input is kept for the next run"), None),
-            Err(ChunkError::Io(e)) => return Err(e.into()),
-        };
-        let (status, message, tryback) = match ending {
-            Ending::Done(t) => {
-                (if counts.failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded }, String::new(), t)
-            }
-            Ending::Aborted(m, t) => (RunStatus::Aborted, m, t),
-            Ending::Cancelled(t) => (
-                RunStatus::Cancelled,
-                "the run was stopped on request; the input is kept and the next run goes on with it".to_string(),
-                t,
-            ),
-        };
-        let finished = engine.clock.now();
-        let finished_ended = matches!(status, RunStatus::Succeeded | RunStatus::Failed);
-        let tryback_final = tryback
-            .as_ref()
-            .and_then(|t| t.writer.as_ref().map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp))));
-        let tryback_final = tryback_final.map(|p| {
-            FileArea::unique_path(
-                p.parent().unwrap_or(Path::new(".")),
-                &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-            )
-        });
-        let archive_planned = finished_ended && !req.dry_run && files.archives && !files.cleanup;
-        let archive_name = archive_planned
-            .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
-        let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
-        for n in req.tool.finish(&ctx) {
-            report.note(n.clone())?;
-            notes.push(n);
-        }
-        let tail = ReportTail {
-            status: status.as_str().into(),
-            finished_at: engine.clock.display(finished),
-            counts,
-            tryback: tryback_final.as_ref().map(|p| engine.area.display(p)),
-            archive: archive_name.as_ref().map(|p| engine.area.display(p)),
-            message: message.clone(),
-        };
-        let reports_dir = engine.area.reports_dir();
-        let kept = report
-            .finish(&tail, files.reports.then_some((reports_dir.as_path(), text_name.as_str(), json_name.as_str())))?;
-        // Report first, then tryback, then archive: the input goes only once both are safe.
-        if let (Some(t), Some(final_path)) = (tryback, &tryback_final)
-            && let Some(w) = t.writer
-        {
-            w.finish()?;
-            fs::rename(&t.partial, final_path)?;
-        }
-        let mut archive = None;
-        if finished_ended && !req.dry_run {
-            if files.cleanup {
-                fs::remove_file(&input)?;
-            } else if let Some(target) = archive_name {
-                fs::rename(&input, &target)?;
-                crate::area::sync_dir(&engine.area.archives_dir());
-                archive = Some(target);
-            }
-        }
-        let (report_path, json_path) = kept.map_or((None, None), |(t, j)| (Some(t), Some(j)));
-        let end = RunEnd {
-            counts,
-            report: report_path.as_ref().map(|p| p.display().to_string()),
-            json_report: json_path.as_ref().map(|p| p.display().to_string()),
-            tryback: tryback_final.as_ref().map(|p| p.display().to_string()),
-            archive: archive.as_ref().map(|p| p.display().to_string()),
-            message: message.clone(),
-        };
-        engine.backend.end_run(ctx.run_id, status, &end)?;
-        Ok(RunSummary {
-            run_id: ctx.run_id,
-            dry_run: req.dry_run,
-            status,
-            counts,
-            input,
-            report: report_path,
-            json_report: json_path,
-            tryback: tryback_final,
-            archive,
-            message,
-            notes,
-        })
     }
 }
 

@@ -1,0 +1,322 @@
+//! Shared helpers of the end-to-end suite: a fresh data directory per test, the `lmsync` binary
+//! run with an explicit environment, and readers for exports, reports and the store.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_lmsync");
+
+/// The upstream tool_sync sample files (read only: copy them before use).
+pub const FIXTURES: &str = "/work/shared/fixtures/upstream";
+
+/// One lmsync installation in a temporary directory: `data/` is the data directory, `in/` a
+/// folder outside it where tests write their command files.
+pub struct Lms {
+    pub tmp: tempfile::TempDir,
+    pub data: PathBuf,
+    pub inbox: PathBuf,
+    env: BTreeMap<String, String>,
+}
+
+/// What one invocation of the binary did.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Lms {
+    /// A fresh installation; bcrypt cost 4 so password tests stay fast.
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data");
+        let inbox = tmp.path().join("in");
+        fs::create_dir_all(&inbox).unwrap();
+        let mut lms = Lms { tmp, data, inbox, env: BTreeMap::new() };
+        lms.set("LMSYNC_USERS__PASSWORD_COST", "4");
+        lms
+    }
+
+    /// Builder form of `set`.
+    pub fn with(mut self, key: &str, value: &str) -> Self {
+        self.set(key, value);
+        self
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.env.insert(key.to_string(), value.to_string());
+    }
+
+    pub fn unset(&mut self, key: &str) {
+        self.env.remove(key);
+    }
+
+    /// The binary with `--data-dir`, ambient `LMSYNC_*` variables removed and ours set.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LMSYNC_") {
+                c.env_remove(&k);
+            }
+        }
+        c.envs(&self.env);
+        c.arg("--data-dir").arg(&self.data);
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn exec(&self, args: &[&str]) -> Ran {
+        let out = self.command().args(args).output().expect("cannot start lmsync");
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `lmsync run users --file <file> <extra…>`.
+    pub fn run_users(&self, file: &Path, extra: &[&str]) -> Ran {
+        let mut args = vec!["run", "users", "--file", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.exec(&args)
+    }
+
+    /// Writes `bytes` as `in/<name>` (outside the data directory) and runs it.
+    pub fn run_bytes(&self, name: &str, bytes: impl AsRef<[u8]>, extra: &[&str]) -> Ran {
+        let path = self.write(name, bytes);
+        self.run_users(&path, extra)
+    }
+
+    /// Writes `in/<name>`.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.inbox.join(name);
+        fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Copies an upstream sample into `in/` (again, if it is already there).
+    pub fn fixture(&self, name: &str) -> PathBuf {
+        let dest = self.inbox.join(name);
+        fs::copy(Path::new(FIXTURES).join(name), &dest).expect("fixture missing");
+        dest
+    }
+
+    pub fn files(&self) -> PathBuf {
+        self.data.join("files")
+    }
+
+    pub fn reports(&self) -> PathBuf {
+        self.files().join("reports")
+    }
+
+    pub fn archives(&self) -> PathBuf {
+        self.files().join("archives")
+    }
+
+    /// `lmsync export users --format json`, parsed.
+    pub fn export(&self) -> Vec<Value> {
+        let r = self.exec(&["export", "users", "--format", "json"]);
+        assert_eq!(r.code, 0, "export failed: {r:?}");
+        match serde_json::from_str::<Value>(&r.stdout).expect("export is not JSON") {
+            Value::Array(a) => a,
+            other => panic!("export is not an array: {other}"),
+        }
+    }
+
+    /// Accounts of the export by username.
+    pub fn users(&self) -> BTreeMap<String, Value> {
+        self.export().into_iter().map(|u| (u["username"].as_str().unwrap().to_string(), u)).collect()
+    }
+
+    /// One account of the export; panics when it does not exist.
+    pub fn user(&self, username: &str) -> Value {
+        self.users().remove(username).unwrap_or_else(|| panic!("no account {username}"))
+    }
+
+    /// The JSON report of run `run_id` (found by content, so `-2` names do not matter).
+    pub fn json_report(&self, run_id: i64) -> Value {
+        let mut unreadable = Vec::new();
+        for name in list(&self.reports()) {
+            if !name.ends_with(".json") {
+                continue;
+            }
+            let text = fs::read_to_string(self.reports().join(&name)).unwrap();
+            match serde_json::from_str::<Value>(&text) {
+                Ok(v) if v["run_id"].as_i64() == Some(run_id) => return v,
+                Ok(_) => {}
+                Err(e) => unreadable.push(format!("{name} is not valid JSON ({e})")),
+            }
+        }
+        panic!("no JSON report for run {run_id} in {:?}; {unreadable:?}", list(&self.reports()));
+    }
+
+    /// Moves every account's `timemodified` (built-in ones aside) 1000 s into the past, so that any later rewrite of
+    /// an account shows in the export even within the same second.
+    pub fn age_timestamps(&self) {
+        let c = rusqlite::Connection::open(self.data.join("lms.db")).unwrap();
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c.execute("UPDATE user SET timemodified = timemodified - 1000 WHERE id > 2", []).unwrap();
+    }
+
+    /// Number of journalled changes of a run.
+    pub fn journalled(&self, run_id: i64) -> i64 {
+        self.db().query_row("SELECT count(*) FROM sync_journal WHERE run_id = ?1", [run_id], |r| r.get(0)).unwrap()
+    }
+
+    /// Read-only connection to `lms.db`, tolerant of a concurrent writer.
+    pub fn db(&self) -> rusqlite::Connection {
+        let c =
+            rusqlite::Connection::open_with_flags(self.data.join("lms.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .expect("cannot open lms.db");
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c
+    }
+}
+
+impl Ran {
+    /// The run id of a `run` command (`run N (name): status`).
+    pub fn run_id(&self) -> i64 {
+        self.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("run ").and_then(|r| r.split(' ').next()?.parse().ok()))
+            .unwrap_or_else(|| panic!("no run line in {self:?}"))
+    }
+
+    /// Status word of the `run N (name): status` line.
+    pub fn status(&self) -> String {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with("run "))
+            .and_then(|l| l.rsplit(": ").next())
+            .unwrap_or_else(|| panic!("no run line in {self:?}"))
+            .to_string()
+    }
+
+    /// Counts from the `created X, updated X, …` line.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        let line = self
+            .stdout
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("created "))
+            .unwrap_or_else(|| panic!("no counts line in {self:?}"));
+        line.split(", ")
+            .map(|part| {
+                let (k, v) = part.split_once(' ').unwrap();
+                (k.to_string(), v.parse().unwrap())
+            })
+            .collect()
+    }
+
+    pub fn count(&self, outcome: &str) -> u64 {
+        self.counts()[outcome]
+    }
+
+    fn path_after(&self, prefix: &str) -> Option<PathBuf> {
+        self.stdout.lines().map(str::trim).find_map(|l| {
+            l.strip_prefix(prefix).map(|p| {
+                let p = p.split(" (").next().unwrap();
+                PathBuf::from(p)
+            })
+        })
+    }
+
+    pub fn report(&self) -> Option<PathBuf> {
+        self.path_after("report: ")
+    }
+
+    pub fn tryback(&self) -> Option<PathBuf> {
+        self.path_after("tryback: ")
+    }
+
+    pub fn archive(&self) -> Option<PathBuf> {
+        self.path_after("archived as: ")
+    }
+
+    /// `note: …` lines.
+    pub fn notes(&self) -> Vec<String> {
+        self.stdout.lines().filter_map(|l| l.strip_prefix("note: ").map(str::to_string)).collect()
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// File names in `dir`, sorted (empty when it does not exist).
+pub fn list(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Names in `dir` that are files (sub-folders left out).
+pub fn list_files(dir: &Path) -> Vec<String> {
+    list(dir).into_iter().filter(|n| dir.join(n).is_file()).collect()
+}
+
+/// The lines array of a JSON report.
+pub fn lines(report: &Value) -> &Vec<Value> {
+    report["lines"].as_array().expect("report has no lines array")
+}
+
+/// The report record of physical line `n`.
+pub fn line(report: &Value, n: u64) -> &Value {
+    lines(report)
+        .iter()
+        .find(|l| l["line"].as_u64() == Some(n))
+        .unwrap_or_else(|| panic!("no line {n} in report: {report:#}"))
+}
+
+/// `(line, outcome)` of every report line.
+pub fn outcomes(report: &Value) -> Vec<(u64, String)> {
+    lines(report).iter().map(|l| (l["line"].as_u64().unwrap(), l["outcome"].as_str().unwrap().to_string())).collect()
+}
+
+/// Keys of the failed lines, in line order.
+pub fn failed_keys(report: &Value) -> Vec<String> {
+    lines(report).iter().filter(|l| l["outcome"] == "failed").map(|l| l["key"].as_str().unwrap().to_string()).collect()
+}
+
+/// The physical lines of `bytes`, each with its terminator (the last may have none).
+pub fn physical_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'\n' {
+            out.push(&bytes[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < bytes.len() {
+        out.push(&bytes[start..]);
+    }
+    out
+}
+
+/// Concatenation of the given 1-based physical lines of `bytes`.
+pub fn pick_lines(bytes: &[u8], numbers: &[usize]) -> Vec<u8> {
+    let all = physical_lines(bytes);
+    numbers.iter().flat_map(|n| all[n - 1].to_vec()).collect()
+}
+
+/// Shows bytes readably in assertion messages.
+pub fn show(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts two JSON exports are identical, naming the first account that differs.
+pub fn assert_same_export(before: &[Value], after: &[Value], context: &str) {
+    assert_eq!(before.len(), after.len(), "{context}: number of accounts changed");
+    for (b, a) in before.iter().zip(after) {
+        assert_eq!(b, a, "{context}: account {} changed", b["username"]);
+    }
+}
