@@ -6,6 +6,7 @@ pub mod area;
 pub mod clock;
 pub mod lock;
 pub mod mail;
+pub mod partial_report;
 pub mod recovery;
 pub mod report;
 pub mod run;

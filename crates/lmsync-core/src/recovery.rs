@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 
 use crate::area::{FileArea, split_ext};
 use crate::clock::Clock;
-use crate::report::{ReportTail, close_partial};
+use crate::partial_report::PartialReport;
+use crate::report::ReportTail;
 use crate::settings::Settings;
 use crate::target::{Backend, RunEnd, RunStatus, TargetError};
+use lmsync_model::{LineOutcome, Outcome, OutcomeCounts};
 
 /// Recovers every run of `tool` still marked running. Call it while holding the tool's lock:
 /// a run marked running whose lock is free belongs to a dead process.
@@ -52,22 +54,9 @@ pub fn recover(
             message.push_str("; its input stays in place and will be processed again");
         }
         let base = split_ext(&name).0;
-        let tail = ReportTail {
-            status: RunStatus::Interrupted.as_str().into(),
-            message: message.clone(),
-            tryback: tryback.as_ref().map(|t| area.display(t)),
-            ..Default::default()
-        };
-        let reports = close_partial(
-            &area.reports_dir(),
-            run.id,
-            &tail,
-            &format!("{stamp}_report_{name}"),
-            &format!("{stamp}_report_{base}.json"),
-        )
-        .ok()
-        .flatten();
+        let (reports, counts) = close_report(backend, area, run.id, &message, &tryback, (&stamp, &name, base))?;
         let end = RunEnd {
+            counts,
             report: reports.as_ref().map(|(t, _)| t.display().to_string()),
             json_report: reports.as_ref().map(|(_, j)| j.display().to_string()),
             tryback: tryback.as_ref().map(|t| t.display().to_string()),
@@ -79,6 +68,55 @@ pub fn recover(
         notes.push(message);
     }
     Ok(notes)
+}
+
+/// Closes the partial reports of a crashed run, adding the lines its last chunk applied before
+/// they could be reported (from the journal). Returns the report paths and the line counts.
+fn close_report(
+    backend: &mut dyn Backend,
+    area: &FileArea,
+    run_id: i64,
+    message: &str,
+    tryback: &Option<PathBuf>,
+    (stamp, name, base): (&str, &str, &str),
+) -> Result<(Option<(PathBuf, PathBuf)>, OutcomeCounts), TargetError> {
+    let dir = area.reports_dir();
+    let Ok(Some(mut partial)) = PartialReport::open(&dir, run_id) else {
+        return Ok((None, OutcomeCounts::default()));
+    };
+    let mut last = partial.last_line;
+    let unreported = backend.journal_lines(run_id, last)?;
+    let mut message = message.to_string();
+    if !unreported.is_empty() {
+        message.push_str(&format!(
+            "; the changes of lines {}-{} were applied but the crash kept their report lines from the disk: they are listed from the journal",
+            unreported[0].0,
+            unreported[unreported.len() - 1].0
+        ));
+    }
+    for (line, key, action) in unreported {
+        if line == last {
+            continue;
+        }
+        last = line;
+        let outcome = match action.as_str() {
+            "create" => Outcome::Created,
+            "delete" => Outcome::Deleted,
+            _ => Outcome::Updated,
+        };
+        let _ = partial.add(&LineOutcome::new(line, outcome, key, format!("{action} (from the journal)")));
+    }
+    let counts = partial.counts;
+    let tail = ReportTail {
+        status: RunStatus::Interrupted.as_str().into(),
+        message,
+        counts,
+        tryback: tryback.as_ref().map(|t| area.display(t)),
+        ..Default::default()
+    };
+    let paths =
+        partial.close(&tail, &dir, &format!("{stamp}_report_{name}"), &format!("{stamp}_report_{base}.json")).ok();
+    Ok((paths, counts))
 }
 
 /// Gives a crashed run's partial tryback its final name, if it has one.

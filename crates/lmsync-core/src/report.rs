@@ -4,8 +4,8 @@
 
 use lmsync_model::{LineOutcome, Outcome, OutcomeCounts};
 use serde::Serialize;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::area::{FileArea, sync_dir};
@@ -74,6 +74,9 @@ impl ReportWriter {
         let head_json = serde_json::to_string(head).map_err(io::Error::other)?;
         // The head object is left open so lines can stream into it.
         writeln!(json, "{},\"lines\":[", &head_json[..head_json.len() - 1])?;
+        // On disk before the first line: a crash at any point leaves a report that can be closed.
+        text.flush()?;
+        json.flush()?;
         Ok(ReportWriter {
             text,
             json,
@@ -153,7 +156,11 @@ impl ReportWriter {
     }
 }
 
-fn finalize(text: &Path, json: &Path, keep: Option<(&Path, &str, &str)>) -> io::Result<Option<(PathBuf, PathBuf)>> {
+pub(crate) fn finalize(
+    text: &Path,
+    json: &Path,
+    keep: Option<(&Path, &str, &str)>,
+) -> io::Result<Option<(PathBuf, PathBuf)>> {
     match keep {
         None => {
             fs::remove_file(text)?;
@@ -169,37 +176,6 @@ fn finalize(text: &Path, json: &Path, keep: Option<(&Path, &str, &str)>) -> io::
             Ok(Some((t, j)))
         }
     }
-}
-
-/// Closes the partial reports a crashed run left behind, saying so, and names them like any
-/// report. Lines cut in the middle by the crash are dropped.
-pub fn close_partial(
-    reports_dir: &Path,
-    run_id: i64,
-    tail: &ReportTail,
-    text_name: &str,
-    json_name: &str,
-) -> io::Result<Option<(PathBuf, PathBuf)>> {
-    let (text_path, json_path) = partial_paths(reports_dir, run_id);
-    if !text_path.exists() || !json_path.exists() {
-        return Ok(None);
-    }
-    let mut text = OpenOptions::new().append(true).open(&text_path)?;
-    writeln!(text, "\n{}", tail.message)?;
-    writeln!(text, "status: {}", tail.status)?;
-    writeln!(text, "end of report")?;
-    text.sync_all()?;
-
-    let mut json = OpenOptions::new().read(true).write(true).open(&json_path)?;
-    let mut content = Vec::new();
-    json.read_to_end(&mut content)?;
-    let cut = content.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    json.set_len(cut as u64)?;
-    json.seek(SeekFrom::End(0))?;
-    let tail_json = serde_json::to_string(tail).map_err(io::Error::other)?;
-    writeln!(json, "],\"notes\":[],{}", &tail_json[1..])?;
-    json.sync_all()?;
-    finalize(&text_path, &json_path, Some((reports_dir, text_name, json_name)))
 }
 
 /// A report for a run that could not start or was refused before any line: both files at once.
@@ -254,28 +230,5 @@ mod tests {
         assert_eq!(v["counts"]["created"], 1);
         assert_eq!(v["notes"][0], "primary identity: username");
         assert!(!partial_paths(dir.path(), 7).0.exists());
-    }
-
-    #[test]
-    fn a_partial_report_left_by_a_crash_is_closed_as_valid_json() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut w = ReportWriter::create(dir.path(), &head()).unwrap();
-        w.line(&LineOutcome::new(2, Outcome::Created, "a", "created")).unwrap();
-        w.line(&LineOutcome::new(3, Outcome::Created, "b", "created")).unwrap();
-        w.flush().unwrap();
-        std::mem::forget(w);
-        // Simulate a record cut in the middle by the crash.
-        let (_, json_path) = partial_paths(dir.path(), 7);
-        let mut f = OpenOptions::new().append(true).open(&json_path).unwrap();
-        f.write_all(b",{\"line\":4,\"outc").unwrap();
-        let tail = ReportTail {
-            status: "interrupted".into(),
-            message: "the run was interrupted".into(),
-            ..Default::default()
-        };
-        let (_, j) = close_partial(dir.path(), 7, &tail, "r.txt", "r.json").unwrap().unwrap();
-        let v = read_json(&j).unwrap();
-        assert_eq!(v["lines"].as_array().unwrap().len(), 2);
-        assert_eq!(v["status"], "interrupted");
     }
 }

@@ -38,10 +38,13 @@ pub trait LmsTarget {
     fn active_user_count(&mut self) -> Result<u64, TargetError>;
     fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError>;
     /// Applies a chunk of changes for run `run`, each in isolation (one refused change does not
-    /// undo the others), journals every applied one, records `progress_line` as the last input
-    /// line handled, and makes it durable — unless a rehearsal is open, in which case it is all
-    /// discarded by [`LmsTarget::end_rehearsal`].
-    fn apply(&mut self, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError>;
+    /// undo the others), and journals every applied one. Nothing is durable until
+    /// [`LmsTarget::commit`]; a process that dies in between leaves no trace of the chunk.
+    fn apply(&mut self, run: i64, changes: &[Change]) -> Result<ApplyResult, TargetError>;
+    /// Makes the chunk durable together with the run's progress (`progress_line`, the last input
+    /// line handled) — unless a rehearsal is open, in which case it is discarded by
+    /// [`LmsTarget::end_rehearsal`].
+    fn commit(&mut self, run: i64, progress_line: u64) -> Result<(), TargetError>;
     /// Starts a dry run: later `apply` calls are visible to later lookups but never kept.
     fn begin_rehearsal(&mut self) -> Result<(), TargetError>;
     /// Discards everything applied since `begin_rehearsal`.
@@ -143,6 +146,9 @@ pub trait RunStore {
     fn running_runs(&mut self, tool: &str) -> Result<Vec<RunInfo>, TargetError>;
     /// Number of journalled changes of a run.
     fn journal_count(&mut self, run: i64) -> Result<u64, TargetError>;
+    /// The journalled changes of a run after input line `after`: line, key and action
+    /// (`create`, `update`, `delete`), in line order.
+    fn journal_lines(&mut self, run: i64, after: u64) -> Result<Vec<(u64, String, String)>, TargetError>;
     /// Most recent runs first.
     fn recent_runs(&mut self, limit: usize) -> Result<Vec<RunInfo>, TargetError>;
     fn run(&mut self, id: i64) -> Result<Option<RunInfo>, TargetError>;

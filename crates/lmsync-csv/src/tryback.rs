@@ -56,6 +56,12 @@ impl TrybackWriter {
         Ok(())
     }
 
+    /// Pushes what was written so far to the file (each chunk does it, so a crash keeps the
+    /// failed lines of the chunks before it).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     /// Records written so far.
     pub fn records(&self) -> u64 {
         self.records

@@ -26,19 +26,17 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
+/// Applies a chunk inside a transaction (a savepoint in a rehearsal) left open for
+/// `commit_chunk`; on a database failure everything of the chunk is rolled back.
 pub(crate) fn apply_chunk(
     conn: &mut Connection,
     rehearsal: bool,
     run: i64,
     changes: &[Change],
-    progress_line: u64,
 ) -> Result<ApplyResult, TargetError> {
     conn.execute_batch(if rehearsal { "SAVEPOINT chunk" } else { "BEGIN IMMEDIATE" }).map_err(unavailable)?;
-    match apply_all(conn, run, changes, progress_line) {
-        Ok(results) => {
-            conn.execute_batch(if rehearsal { "RELEASE chunk" } else { "COMMIT" }).map_err(unavailable)?;
-            Ok(results)
-        }
+    match apply_all(conn, run, changes) {
+        Ok(results) => Ok(results),
         Err(e) => {
             let _ = conn.execute_batch(if rehearsal { "ROLLBACK TO chunk; RELEASE chunk" } else { "ROLLBACK" });
             Err(unavailable(e))
@@ -46,7 +44,24 @@ pub(crate) fn apply_chunk(
     }
 }
 
-fn apply_all(conn: &Connection, run: i64, changes: &[Change], progress_line: u64) -> rusqlite::Result<ApplyResult> {
+/// Records the run's progress and commits the chunk `apply_chunk` left open.
+pub(crate) fn commit_chunk(
+    conn: &mut Connection,
+    rehearsal: bool,
+    run: i64,
+    progress_line: u64,
+) -> Result<(), TargetError> {
+    let progress = conn
+        .prepare_cached("UPDATE sync_runs SET last_line = ?1 WHERE id = ?2")
+        .and_then(|mut s| s.execute(params![progress_line as i64, run]));
+    if let Err(e) = progress {
+        let _ = conn.execute_batch(if rehearsal { "ROLLBACK TO chunk; RELEASE chunk" } else { "ROLLBACK" });
+        return Err(unavailable(e));
+    }
+    conn.execute_batch(if rehearsal { "RELEASE chunk" } else { "COMMIT" }).map_err(unavailable)
+}
+
+fn apply_all(conn: &Connection, run: i64, changes: &[Change]) -> rusqlite::Result<ApplyResult> {
     let fields: HashMap<String, i64> = conn
         .prepare_cached("SELECT shortname, id FROM user_info_field")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -69,8 +84,6 @@ fn apply_all(conn: &Connection, run: i64, changes: &[Change], progress_line: u64
             }
         }
     }
-    conn.prepare_cached("UPDATE sync_runs SET last_line = ?1 WHERE id = ?2")?
-        .execute(params![progress_line as i64, run])?;
     Ok(results)
 }
 

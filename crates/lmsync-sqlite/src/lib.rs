@@ -89,8 +89,12 @@ impl LmsTarget for SqliteStore {
         profile_fields::list(&self.conn).map_err(unavailable)
     }
 
-    fn apply(&mut self, run: i64, changes: &[Change], progress_line: u64) -> Result<ApplyResult, TargetError> {
-        apply::apply_chunk(&mut self.conn, self.rehearsal, run, changes, progress_line)
+    fn apply(&mut self, run: i64, changes: &[Change]) -> Result<ApplyResult, TargetError> {
+        apply::apply_chunk(&mut self.conn, self.rehearsal, run, changes)
+    }
+
+    fn commit(&mut self, run: i64, progress_line: u64) -> Result<(), TargetError> {
+        apply::commit_chunk(&mut self.conn, self.rehearsal, run, progress_line)
     }
 
     fn begin_rehearsal(&mut self) -> Result<(), TargetError> {

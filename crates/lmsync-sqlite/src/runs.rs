@@ -92,6 +92,17 @@ impl RunStore for SqliteStore {
             .map_err(unavailable)
     }
 
+    fn journal_lines(&mut self, run: i64, after: u64) -> Result<Vec<(u64, String, String)>, TargetError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT line, key, action FROM sync_journal WHERE run_id = ?1 AND line > ?2 ORDER BY line, id")
+            .map_err(unavailable)?;
+        let rows = stmt
+            .query_map(params![run, after as i64], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))
+            .map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
+    }
+
     fn recent_runs(&mut self, limit: usize) -> Result<Vec<RunInfo>, TargetError> {
         let mut stmt = self
             .conn

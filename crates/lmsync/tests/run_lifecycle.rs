@@ -206,7 +206,7 @@ fn dry_runs_write_nothing_and_predict_the_real_run() {
 }
 
 #[test]
-#[ignore = "bug: a dry run with failed lines writes a tryback file next to the input"]
+
 fn dry_run_with_failed_lines_writes_no_tryback() {
     let lms = Lms::new();
     let ran =

@@ -21,7 +21,7 @@ use crate::recovery;
 use crate::report::{ReportHead, ReportWriter};
 use crate::settings::Settings;
 use crate::target::{Backend, RunStart, RunStatus, TargetError};
-use crate::tools::{Planned, Row, Tool, ToolContext};
+use crate::tools::{Row, Tool, ToolContext};
 
 /// Rows planned and applied together: big enough to batch lookups and commits, small enough
 /// to keep memory flat.
@@ -243,7 +243,8 @@ impl Run<'_, '_> {
             header: reader.header().raw.clone(),
             partial: Tryback::partial_path(&self.input, self.ctx.run_id),
             writer: None,
-            enabled: self.engine.settings.files.trybacks,
+            // A dry run only reports: a tryback would be mistaken for lines that really failed.
+            enabled: self.engine.settings.files.trybacks && !self.req.dry_run,
         };
         if self.req.dry_run {
             self.engine.backend.begin_rehearsal()?;
@@ -296,37 +297,46 @@ impl Run<'_, '_> {
         }
         let mut planned = self.req.tool.plan(&rows, self.engine.backend)?;
         let changes: Vec<_> = planned.iter().filter_map(|p| p.change.clone()).collect();
-        let results = if changes.is_empty() && self.req.dry_run {
-            Vec::new()
-        } else {
-            self.engine.backend.apply(self.ctx.run_id, &changes, last_line)?
-        };
+        let results = self.engine.backend.apply(self.ctx.run_id, &changes)?;
         let mut results = results.into_iter();
-        for p in &mut planned {
+        let mut applied = Vec::with_capacity(changes.len());
+        for (i, p) in planned.iter_mut().enumerate() {
             if p.change.is_none() {
                 continue;
             }
             let Some(result) = results.next() else { break };
-            if !self.req.dry_run {
-                self.req.tool.applied(p, &result);
-            }
-            match result {
-                Ok(applied) if p.outcome.outcome == Outcome::Created && applied.id > 0 && !self.req.dry_run => {
-                    p.outcome.message = format!("{} (id {})", p.outcome.message, applied.id);
+            match &result {
+                Ok(a) if p.outcome.outcome == Outcome::Created && a.id > 0 && !self.req.dry_run => {
+                    p.outcome.message = format!("{} (id {})", p.outcome.message, a.id);
                 }
                 Ok(_) => {}
-                Err(e) => p.outcome = LineOutcome::failed(p.outcome.line, p.outcome.key.clone(), &e.code, e.message),
+                Err(e) => {
+                    p.outcome = LineOutcome::failed(p.outcome.line, p.outcome.key.clone(), &e.code, e.message.clone())
+                }
             }
+            applied.push((i, result));
         }
-        lines.extend(planned.into_iter().map(|Planned { outcome, .. }| outcome));
+        // Failed lines reach the tryback before the chunk commits: a crash in between may leave
+        // lines there that fail again on the next run, never a failed line missing.
+        lines.extend(planned.iter().map(|p| p.outcome.clone()));
         lines.sort_by_key(|l| l.line);
-        for l in &lines {
-            self.counts.add(l.outcome);
-            if l.outcome == Outcome::Failed
-                && let Some(raw) = raws.get(&l.line)
-            {
+        for l in lines.iter().filter(|l| l.outcome == Outcome::Failed) {
+            if let Some(raw) = raws.get(&l.line) {
                 tryback.add(raw)?;
             }
+        }
+        if let Some(w) = &mut tryback.writer {
+            w.flush()?;
+        }
+        self.engine.backend.commit(self.ctx.run_id, last_line)?;
+        // Only now is each change durable: tools may act on it (hand out passwords, …).
+        for (i, result) in &applied {
+            self.req.tool.applied(&planned[*i], result);
+        }
+        // A crash before this flush leaves applied lines out of the report; recovery lists them
+        // from the journal.
+        for l in &lines {
+            self.counts.add(l.outcome);
             self.report().line(l)?;
         }
         self.report().flush()?;

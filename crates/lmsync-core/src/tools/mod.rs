@@ -55,7 +55,7 @@ pub trait Tool {
     ) -> Result<Vec<String>, ToolError>;
     /// Plans a chunk of rows, in order; later rows see the effects of earlier ones.
     fn plan(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<Vec<Planned>, TargetError>;
-    /// Told the result of each applied change (not called in dry runs).
+    /// Told the result of each change once its chunk is committed (in a dry run: rehearsed).
     fn applied(&mut self, _planned: &Planned, _result: &Result<Applied, ChangeError>) {}
     /// How many existing records this chunk would delete (for change thresholds).
     fn deletions(&mut self, _rows: &[Row], _target: &mut dyn LmsTarget) -> Result<u64, TargetError> {

@@ -95,6 +95,7 @@ pub struct UsersTool {
     password_file: Option<PasswordFile>,
     now: i64,
     mail: Option<PasswordMail>,
+    dry_run: bool,
 }
 
 impl UsersTool {
@@ -107,6 +108,7 @@ impl UsersTool {
             password_file: None,
             now,
             mail: None,
+            dry_run: false,
         }
     }
 
@@ -219,6 +221,7 @@ impl Tool for UsersTool {
             ));
         }
         self.cols = cols;
+        self.dry_run = ctx.dry_run;
         if !ctx.dry_run {
             self.password_file =
                 Some(PasswordFile::new(ctx.reports_dir.join(format!("{}_passwords_{}", ctx.stamp, ctx.input_name))));
@@ -267,7 +270,7 @@ impl Tool for UsersTool {
 
     fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
         let Some(g) = self.generated.remove(&planned.outcome.line) else { return };
-        if result.is_err() {
+        if result.is_err() || self.dry_run {
             return;
         }
         if let Some(file) = &mut self.password_file
