@@ -51,7 +51,7 @@ impl App {
         let mut store = self.store()?;
         let (tool, location, default_name): (Box<dyn lmsync_core::tools::Tool>, String, &'static str) = match tool {
             ToolName::Users => {
-                let mut users = UsersTool::new(self.settings.users.clone(), self.clock.now());
+                let mut users = UsersTool::new(self.settings.users.clone(), self.clock.clone());
                 if self.settings.users.send_passwords
                     && let Some(mailer) = SmtpMailer::from_settings(&self.settings.smtp)?
                 {

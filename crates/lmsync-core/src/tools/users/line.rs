@@ -4,6 +4,7 @@
 
 use lmsync_model::{FieldValue, ProfileField, ProfileFieldType, UserField};
 
+use crate::clock::Clock;
 use crate::settings::UserSettings;
 use crate::values;
 
@@ -202,7 +203,7 @@ fn boolean(column: &str, value: &str) -> Result<Option<bool>, LineError> {
     })
 }
 
-fn profile_value(field: &ProfileField, value: &str) -> Result<String, LineError> {
+fn profile_value(field: &ProfileField, value: &str, clock: &Clock) -> Result<String, LineError> {
     let column = format!("profile_field_{}", field.shortname);
     if value.is_empty() {
         return Ok(String::new());
@@ -219,7 +220,7 @@ fn profile_value(field: &ProfileField, value: &str) -> Result<String, LineError>
             "user.invalid_value",
             format!("column \"{column}\" has value \"{value}\"; use one of: {}", field.options.join(", ")),
         )),
-        ProfileFieldType::Datetime => match values::parse_date(value, &chrono::Utc) {
+        ProfileFieldType::Datetime => match clock.parse_date(value) {
             Some(ts) => Ok(ts.to_string()),
             None => Err(err(
                 "user.invalid_date",
@@ -231,7 +232,13 @@ fn profile_value(field: &ProfileField, value: &str) -> Result<String, LineError>
 }
 
 /// Validates one row.
-pub(super) fn parse(line: u64, fields: &[String], cols: &UserColumns, s: &UserSettings) -> Result<UserLine, LineError> {
+pub(super) fn parse(
+    line: u64,
+    fields: &[String],
+    cols: &UserColumns,
+    s: &UserSettings,
+    clock: &Clock,
+) -> Result<UserLine, LineError> {
     let get = |i: usize| fields.get(i).map(String::as_str).unwrap_or("");
     let raw_username = get(cols.username);
     let username = raw_username.to_lowercase();
@@ -292,7 +299,7 @@ pub(super) fn parse(line: u64, fields: &[String], cols: &UserColumns, s: &UserSe
     let oldusername = cols.oldusername.map(|i| get(i).to_lowercase()).filter(|v| !v.is_empty());
     let mut profile = Vec::with_capacity(cols.profile.len());
     for (field, i) in &cols.profile {
-        profile.push((field.shortname.clone(), profile_value(field, get(*i))?));
+        profile.push((field.shortname.clone(), profile_value(field, get(*i), clock)?));
     }
     Ok(UserLine { line, username, id, oldusername, attrs, password, deleted, suspended, profile, warnings })
 }
@@ -319,6 +326,10 @@ mod tests {
         }
     }
 
+    fn utc() -> Clock {
+        Clock::new("UTC").unwrap()
+    }
+
     fn row(values: &[&str]) -> Vec<String> {
         values.iter().map(|v| v.to_string()).collect()
     }
@@ -327,7 +338,8 @@ mod tests {
     fn a_good_line_is_normalised() {
         let s = UserSettings::default();
         let l =
-            parse(3, &row(&["John.Doe", "John", "Doe", "j@x.fr", "gb", "FR_utf8", "", "2", ""]), &cols(), &s).unwrap();
+            parse(3, &row(&["John.Doe", "John", "Doe", "j@x.fr", "gb", "FR_utf8", "", "2", ""]), &cols(), &s, &utc())
+                .unwrap();
         assert_eq!(l.username, "john.doe");
         assert_eq!(l.attr(UserField::Country), Some("GB"));
         assert_eq!(l.attr(UserField::Lang), Some("fr"));
@@ -347,7 +359,7 @@ mod tests {
             (&["jd", "J", "D", "", "", "", "", "", "perhaps"], "user.invalid_value", "perhaps"),
         ];
         for (values, code, needle) in cases {
-            let e = parse(5, &row(values), &cols(), &s).unwrap_err();
+            let e = parse(5, &row(values), &cols(), &s, &utc()).unwrap_err();
             assert_eq!(e.code, *code, "{values:?}");
             assert!(e.message.contains(needle), "{}", e.message);
         }
@@ -356,7 +368,7 @@ mod tests {
     #[test]
     fn an_unknown_country_is_blanked_with_a_warning() {
         let s = UserSettings::default();
-        let l = parse(3, &row(&["jd", "J", "D", "", "XX", "en", "", "", ""]), &cols(), &s).unwrap();
+        let l = parse(3, &row(&["jd", "J", "D", "", "XX", "en", "", "", ""]), &cols(), &s, &utc()).unwrap();
         assert_eq!(l.attr(UserField::Country), Some(""));
         assert_eq!(l.warnings.len(), 1);
     }
@@ -364,7 +376,7 @@ mod tests {
     #[test]
     fn a_deletion_line_needs_no_names() {
         let s = UserSettings::default();
-        let l = parse(3, &row(&["jd", "", "", "", "", "", "", "", "1"]), &cols(), &s).unwrap();
+        let l = parse(3, &row(&["jd", "", "", "", "", "", "", "", "1"]), &cols(), &s, &utc()).unwrap();
         assert_eq!(l.deleted, Some(true));
     }
 }

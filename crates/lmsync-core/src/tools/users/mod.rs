@@ -19,6 +19,7 @@ pub use self::notify::PasswordMail;
 use self::passwords::{PasswordFile, PasswordResult};
 use self::plan::{Draft, PasswordWork, Planner};
 use super::{Planned, Row, Tool, ToolContext, ToolError};
+use crate::clock::Clock;
 use crate::settings::{Identity, UserSettings};
 use crate::target::{LmsTarget, TargetError, UserKeys};
 
@@ -96,10 +97,16 @@ pub struct UsersTool {
     now: i64,
     mail: Option<PasswordMail>,
     dry_run: bool,
+    /// Accounts whose generated password could not be written down (they need a new one).
+    unrecorded: Vec<String>,
+    unrecorded_error: Option<String>,
+    /// Reads dates in the configured zone.
+    clock: Clock,
 }
 
 impl UsersTool {
-    pub fn new(settings: UserSettings, now: i64) -> Self {
+    pub fn new(settings: UserSettings, clock: Clock) -> Self {
+        let now = clock.now();
         UsersTool {
             settings,
             cols: UserColumns::default(),
@@ -109,6 +116,9 @@ impl UsersTool {
             now,
             mail: None,
             dry_run: false,
+            unrecorded: Vec::new(),
+            unrecorded_error: None,
+            clock,
         }
     }
 
@@ -150,7 +160,7 @@ impl UsersTool {
     fn parse_rows(&self, rows: &[Row]) -> Vec<Result<UserLine, LineOutcome>> {
         rows.iter()
             .map(|r| {
-                line::parse(r.line, &r.fields, &self.cols, &self.settings).map_err(|e| {
+                line::parse(r.line, &r.fields, &self.cols, &self.settings, &self.clock).map_err(|e| {
                     let key = r.fields.get(self.cols.username).map(|u| u.to_lowercase()).unwrap_or_default();
                     LineOutcome::failed(r.line, key, e.code, e.message)
                 })
@@ -277,6 +287,8 @@ impl Tool for UsersTool {
             && let Err(e) = file.add(&g.username, &g.password)
         {
             tracing::error!("cannot write the passwords file {}: {e}", file.path().display());
+            self.unrecorded.push(g.username.clone());
+            self.unrecorded_error.get_or_insert_with(|| e.to_string());
         }
         if let Some(mail) = &mut self.mail {
             mail.send(&g);
@@ -308,6 +320,14 @@ impl Tool for UsersTool {
 
     fn finish(&mut self, _ctx: &ToolContext) -> Vec<String> {
         let mut notes = Vec::new();
+        if !self.unrecorded.is_empty() {
+            notes.push(format!(
+                "ALERT: the generated passwords of {} accounts could not be written down ({}); give them a new password: {}",
+                self.unrecorded.len(),
+                self.unrecorded_error.as_deref().unwrap_or("unknown error"),
+                self.unrecorded.join(", ")
+            ));
+        }
         if let Some(mut file) = self.password_file.take() {
             match file.finish() {
                 Ok(()) if file.count > 0 => {

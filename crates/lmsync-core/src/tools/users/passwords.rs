@@ -86,8 +86,14 @@ impl PasswordFile {
         &self.path
     }
 
+    /// Lists one password, creating the file on first use under a name no earlier file has
+    /// (two runs of a same-named file in one minute get `-2`), and flushing it at once so a
+    /// crash never loses a password whose account exists.
     pub fn add(&mut self, username: &str, password: &str) -> io::Result<()> {
         if self.out.is_none() {
+            let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let name = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            self.path = crate::area::FileArea::unique_path(&dir, &name);
             let mut options = OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
@@ -98,6 +104,7 @@ impl PasswordFile {
         }
         if let Some(w) = &mut self.out {
             writeln!(w, "{username};{password}")?;
+            w.flush()?;
             self.count += 1;
         }
         Ok(())

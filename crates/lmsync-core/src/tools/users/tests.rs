@@ -6,6 +6,7 @@ use lmsync_model::{ChangeKind, FieldValue, Outcome, User, UserField};
 use super::index::UserIndex;
 use super::line::{UserColumns, parse};
 use super::plan::{Draft, PasswordWork, Planner};
+use crate::clock::Clock;
 use crate::settings::{Identity, UserSettings};
 
 const HEADER: &[&str] = &[
@@ -68,8 +69,12 @@ fn existing() -> Vec<User> {
 fn plan_with(s: &UserSettings, line: &[&str]) -> Draft {
     let mut fields: Vec<String> = line.iter().map(|v| v.to_string()).collect();
     fields.resize(HEADER.len(), String::new());
-    let parsed = parse(5, &fields, &columns(s), s).expect("the test line is valid");
+    let parsed = parse(5, &fields, &columns(s), s, &utc()).expect("the test line is valid");
     Planner { settings: s, index: UserIndex::new(existing()), now: 1000 }.plan(&parsed)
+}
+
+fn utc() -> Clock {
+    Clock::new("UTC").unwrap()
 }
 
 fn settings(identity: Identity) -> UserSettings {
@@ -143,7 +148,7 @@ fn an_update_changes_only_present_columns_and_defaults_apply_on_creation_only() 
     cols.attrs.retain(|(f, _)| *f != UserField::City);
     let fields: Vec<String> =
         ["dan", "D", "L", "", "", "ignored", "", "", "", ""].iter().map(|v| v.to_string()).collect();
-    let parsed = parse(5, &fields, &cols, &s).unwrap();
+    let parsed = parse(5, &fields, &cols, &s, &utc()).unwrap();
     let d = Planner { settings: &s, index: UserIndex::new(existing()), now: 0 }.plan(&parsed);
     let Some(ChangeKind::CreateUser { user, .. }) = d.change else { panic!("a creation") };
     assert_eq!(user.city, "Paris");
@@ -175,7 +180,7 @@ fn password_values_become_password_work() {
     fields.resize(HEADER.len(), String::new());
     let mut cols = columns(&generating);
     cols.password = None;
-    let parsed = parse(5, &fields, &cols, &generating).unwrap();
+    let parsed = parse(5, &fields, &cols, &generating, &utc()).unwrap();
     let d = Planner { settings: &generating, index: UserIndex::new(existing()), now: 0 }.plan(&parsed);
     assert_eq!(d.password, PasswordWork::Generate, "create_passwords covers files without a password column");
 }
@@ -187,7 +192,7 @@ fn later_lines_see_earlier_lines_of_the_same_chunk() {
     let line = |values: &[&str]| {
         let mut f: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         f.resize(HEADER.len(), String::new());
-        parse(7, &f, &columns(&s), &s).unwrap()
+        parse(7, &f, &columns(&s), &s, &utc()).unwrap()
     };
     assert_eq!(planner.plan(&line(&["carl", "C", "L", "", "c@x.fr"])).outcome, Outcome::Created);
     let second = planner.plan(&line(&["dora", "D", "L", "", "c@x.fr"]));
