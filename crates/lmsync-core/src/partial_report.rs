@@ -23,8 +23,10 @@ pub struct PartialReport {
 }
 
 impl PartialReport {
-    /// The partial reports of `run_id`, if the run got as far as creating them.
-    pub fn open(reports_dir: &Path, run_id: i64) -> io::Result<Option<Self>> {
+    /// The partial reports of `run_id`, if the run got as far as creating them. Lines past
+    /// `committed` (the run's durable progress) were written for a chunk the crash rolled back:
+    /// they are dropped.
+    pub fn open(reports_dir: &Path, run_id: i64, committed: u64) -> io::Result<Option<Self>> {
         let (text, json) = partial_paths(reports_dir, run_id);
         if !text.exists() || !json.exists() {
             return Ok(None);
@@ -49,13 +51,24 @@ impl PartialReport {
         for line in body.split_inclusive(|b| *b == b'\n').filter(|l| l.ends_with(b"\n")) {
             let record = line.strip_prefix(b",").unwrap_or(line);
             let Ok(value) = serde_json::from_slice::<serde_json::Value>(record) else { break };
+            if value["line"].as_u64().unwrap_or(0) > committed {
+                break;
+            }
             report.count(&value);
             if !report.records.is_empty() {
                 report.records.push(b',');
             }
             report.records.extend_from_slice(record);
         }
-        report.text_body = String::from_utf8_lossy(&fs::read(&report.text)?).into_owned();
+        let text = String::from_utf8_lossy(&fs::read(&report.text)?).into_owned();
+        // Keep the text report's lines up to the committed one, and its notes.
+        let uncommitted = |l: &&str| {
+            l.strip_prefix("line ")
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| n > committed)
+        };
+        report.text_body = text.split_inclusive('\n').filter(|l| !uncommitted(l)).collect();
         if report.text_body.is_empty() {
             report.text_body = format!("report of run {run_id}, interrupted before it could write its header\n");
         }
@@ -151,7 +164,7 @@ mod tests {
         let (_, json_path) = partial_paths(dir.path(), 7);
         let mut f = OpenOptions::new().append(true).open(&json_path).unwrap();
         f.write_all(b",{\"line\":4,\"outc").unwrap();
-        let mut p = PartialReport::open(dir.path(), 7).unwrap().unwrap();
+        let mut p = PartialReport::open(dir.path(), 7, 3).unwrap().unwrap();
         assert_eq!((p.counts.created, p.counts.unchanged, p.last_line), (1, 1, 3));
         p.add(&LineOutcome::new(4, Outcome::Created, "c", "from the journal")).unwrap();
         let tail = ReportTail {
@@ -175,7 +188,7 @@ mod tests {
         let (text, json) = partial_paths(dir.path(), 9);
         std::fs::write(&text, "").unwrap();
         std::fs::write(&json, "").unwrap();
-        let p = PartialReport::open(dir.path(), 9).unwrap().unwrap();
+        let p = PartialReport::open(dir.path(), 9, 0).unwrap().unwrap();
         let tail = ReportTail { status: "interrupted".into(), ..Default::default() };
         let (_, j) = p.close(&tail, dir.path(), "r.txt", "r.json").unwrap();
         let v = read_json(&j).unwrap();

@@ -54,7 +54,8 @@ pub fn recover(
             message.push_str("; its input stays in place and will be processed again");
         }
         let base = split_ext(&name).0;
-        let (reports, counts) = close_report(backend, area, run.id, &message, &tryback, (&stamp, &name, base))?;
+        let (reports, counts) =
+            close_report(backend, area, (run.id, run.last_line), &message, &tryback, (&stamp, &name, base))?;
         let end = RunEnd {
             counts,
             report: reports.as_ref().map(|(t, _)| t.display().to_string()),
@@ -75,13 +76,13 @@ pub fn recover(
 fn close_report(
     backend: &mut dyn Backend,
     area: &FileArea,
-    run_id: i64,
+    (run_id, committed): (i64, u64),
     message: &str,
     tryback: &Option<PathBuf>,
     (stamp, name, base): (&str, &str, &str),
 ) -> Result<(Option<(PathBuf, PathBuf)>, OutcomeCounts), TargetError> {
     let dir = area.reports_dir();
-    let Ok(Some(mut partial)) = PartialReport::open(&dir, run_id) else {
+    let Ok(Some(mut partial)) = PartialReport::open(&dir, run_id, committed) else {
         return Ok((None, OutcomeCounts::default()));
     };
     let mut last = partial.last_line;

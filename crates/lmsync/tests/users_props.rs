@@ -161,7 +161,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 32, ..config() })]
 
     #[test]
-    #[ignore = "bug: two lines for the same account escape user.duplicate_line when only one has an idnumber (see the deterministic test below)"]
+
     fn a_random_file_with_idnumbers_applied_twice_changes_nothing_the_second_time(rows in prop::collection::vec(row(true), 1..14)) {
         applies_idempotently(&rows, true)?;
     }
@@ -170,7 +170,7 @@ proptest! {
 /// The deterministic form of what the ignored property finds: duplicate lines are detected by
 /// the identity value written on the line, not by the account the line resolves to.
 #[test]
-#[ignore = "bug: two lines for the same existing account escape user.duplicate_line when only one of them has an idnumber (both applied, re-runs flip-flop)"]
+
 fn two_lines_for_one_account_fail_the_second_even_when_only_one_has_an_idnumber() {
     // An existing account without idnumber, named twice: once adopting an idnumber, once not.
     let lms = Lms::new();

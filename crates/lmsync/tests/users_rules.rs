@@ -131,7 +131,7 @@ fn renames_through_oldusername_need_allow_rename() {
 }
 
 #[test]
-#[ignore = "bug: without users.allow_rename an oldusername line creates a second account instead of failing user.rename_not_allowed"]
+
 fn oldusername_without_allow_rename_is_refused() {
     let lms = Lms::new();
     lms.run_bytes("c.csv", "username;firstname;lastname;email\nalice;A;A;a@x.org\n", &[]);

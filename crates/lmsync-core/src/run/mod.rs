@@ -234,6 +234,7 @@ impl Run<'_, '_> {
             self.report().note(n.clone())?;
             notes.push(n);
         }
+        self.report().flush()?;
         if self.req.tool.may_delete()
             && let Some(refusal) = self.check_thresholds(dialect, notes)?
         {
@@ -316,28 +317,36 @@ impl Run<'_, '_> {
             }
             applied.push((i, result));
         }
-        // Failed lines reach the tryback before the chunk commits: a crash in between may leave
-        // lines there that fail again on the next run, never a failed line missing.
+        // Report and tryback lines reach the disk before the chunk commits. A crash in between
+        // leaves lines the commit did not keep: recovery drops the report lines past the run's
+        // committed progress, and tryback lines fail again on the next run. Nothing is missing.
         lines.extend(planned.iter().map(|p| p.outcome.clone()));
         lines.sort_by_key(|l| l.line);
-        for l in lines.iter().filter(|l| l.outcome == Outcome::Failed) {
-            if let Some(raw) = raws.get(&l.line) {
+        for l in &lines {
+            if l.outcome == Outcome::Failed
+                && let Some(raw) = raws.get(&l.line)
+            {
                 tryback.add(raw)?;
             }
+            self.report().line(l)?;
         }
         if let Some(w) = &mut tryback.writer {
             w.flush()?;
         }
-        self.engine.backend.commit(self.ctx.run_id, last_line)?;
+        self.report().flush()?;
+        if let Err(e) = self.engine.backend.commit(self.ctx.run_id, last_line) {
+            let first = lines.first().map_or(0, |l| l.line);
+            self.report().note(format!(
+                "lines {first}-{last_line} above were not applied: the target failed before they were committed"
+            ))?;
+            return Err(e.into());
+        }
+        for l in &lines {
+            self.counts.add(l.outcome);
+        }
         // Only now is each change durable: tools may act on it (hand out passwords, …).
         for (i, result) in &applied {
             self.req.tool.applied(&planned[*i], result);
-        }
-        // A crash before this flush leaves applied lines out of the report; recovery lists them
-        // from the journal.
-        for l in &lines {
-            self.counts.add(l.outcome);
-            self.report().line(l)?;
         }
         self.report().flush()?;
         Ok(())

@@ -9,7 +9,7 @@ mod plan;
 
 use lmsync_csv::{ColumnRules, Columns};
 use lmsync_model::{Applied, Change, ChangeError, ChangeKind, LineOutcome, Outcome, UserField};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use self::index::UserIndex;
@@ -88,9 +88,10 @@ struct Pending {
 pub struct UsersTool {
     settings: UserSettings,
     cols: UserColumns,
-    /// Identity key hash → first line, to refuse a second line for the same account. Hashes keep
-    /// memory flat on million-line files; a 64-bit collision is vanishingly unlikely.
-    seen: HashMap<u64, u64>,
+    /// Key hash → first line, to refuse a second line for the same account: the identity key and
+    /// the username of every line (a username names one account whatever the identity). Hashes
+    /// keep memory small on million-line files; a 64-bit collision is vanishingly unlikely.
+    seen: HashMap<u64, u32>,
     /// Passwords generated for lines of the current chunk, sent on once their line is applied.
     generated: HashMap<u64, Generated>,
     password_file: Option<PasswordFile>,
@@ -102,6 +103,8 @@ pub struct UsersTool {
     unrecorded_error: Option<String>,
     /// Reads dates in the configured zone.
     clock: Clock,
+    /// Ids of the accounts lines of this file touched (see `Planner::touched`).
+    touched: HashSet<i64>,
 }
 
 impl UsersTool {
@@ -119,6 +122,7 @@ impl UsersTool {
             unrecorded: Vec::new(),
             unrecorded_error: None,
             clock,
+            touched: HashSet::new(),
         }
     }
 
@@ -128,8 +132,8 @@ impl UsersTool {
         self
     }
 
-    fn identity_key(&self, l: &UserLine) -> String {
-        match self.settings.primary_identity {
+    fn identity_key(identity: Identity, l: &UserLine) -> String {
+        match identity {
             Identity::Id if l.id.is_some() => format!("id:{}", l.id.unwrap_or_default()),
             Identity::Idnumber if l.attr(UserField::Idnumber).is_some_and(|v| !v.is_empty()) => {
                 format!("idnumber:{}", l.attr(UserField::Idnumber).unwrap_or_default())
@@ -198,10 +202,7 @@ impl Tool for UsersTool {
         for (i, name) in columns.names().iter().enumerate() {
             match name.as_str() {
                 "id" => cols.id = Some(i),
-                "oldusername" if self.settings.allow_rename => cols.oldusername = Some(i),
-                "oldusername" => {
-                    notes.push("column oldusername ignored: renames need users.allow_rename = true".into())
-                }
+                "oldusername" => cols.oldusername = Some(i),
                 "password" => cols.password = Some(i),
                 "deleted" => cols.deleted = Some(i),
                 "suspended" => cols.suspended = Some(i),
@@ -243,7 +244,12 @@ impl Tool for UsersTool {
         let parsed = self.parse_rows(rows);
         let valid: Vec<UserLine> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
         let snapshot = target.users(&Self::keys(&valid))?;
-        let mut planner = Planner { settings: &self.settings, index: UserIndex::new(snapshot), now: self.now };
+        let mut planner = Planner {
+            settings: &self.settings,
+            index: UserIndex::new(snapshot),
+            now: self.now,
+            touched: &mut self.touched,
+        };
         let mut pending: Vec<Result<Pending, LineOutcome>> = Vec::with_capacity(rows.len());
         let mut seen = std::mem::take(&mut self.seen);
         for p in parsed {
@@ -254,8 +260,9 @@ impl Tool for UsersTool {
                     continue;
                 }
             };
-            let key_hash = hash_key(&self.identity_key(&l));
-            if let Some(first) = seen.get(&key_hash) {
+            let identity = hash_key(&Self::identity_key(self.settings.primary_identity, &l));
+            let username = hash_key(&format!("username:{}", l.username));
+            if let Some(first) = seen.get(&identity).or_else(|| seen.get(&username)) {
                 pending.push(Err(LineOutcome::failed(
                     l.line,
                     l.username.clone(),
@@ -264,7 +271,9 @@ impl Tool for UsersTool {
                 )));
                 continue;
             }
-            seen.insert(key_hash, l.line);
+            let line = u32::try_from(l.line).unwrap_or(u32::MAX);
+            seen.insert(identity, line);
+            seen.insert(username, line);
             let mut draft = planner.plan(&l);
             if !l.warnings.is_empty() && draft.outcome != Outcome::Failed {
                 draft.message = format!("{}; {}", draft.message, l.warnings.join("; "));
@@ -279,6 +288,9 @@ impl Tool for UsersTool {
     }
 
     fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
+        if let (Ok(a), Some(Change { kind: ChangeKind::CreateUser { .. }, .. })) = (result, &planned.change) {
+            self.touched.insert(a.id);
+        }
         let Some(g) = self.generated.remove(&planned.outcome.line) else { return };
         if result.is_err() || self.dry_run {
             return;
@@ -305,12 +317,13 @@ impl Tool for UsersTool {
         if lines.is_empty() {
             return Ok(0);
         }
-        let planner = Planner {
+        let mut counted = HashSet::new();
+        let mut planner = Planner {
             settings: &self.settings,
             index: UserIndex::new(target.users(&Self::keys(&lines))?),
             now: self.now,
+            touched: &mut counted,
         };
-        let mut planner = planner;
         Ok(lines.iter().filter(|l| planner.plan(l).outcome == Outcome::Deleted).count() as u64)
     }
 

@@ -4,6 +4,7 @@
 
 use lmsync_model::user::NO_PASSWORD;
 use lmsync_model::{ChangeKind, FieldValue, Outcome, User, UserField, UserUpdate};
+use std::collections::HashSet;
 
 use super::index::UserIndex;
 use super::line::{PasswordValue, UserLine, default_value};
@@ -76,6 +77,8 @@ pub(super) struct Planner<'a> {
     pub settings: &'a UserSettings,
     pub index: UserIndex,
     pub now: i64,
+    /// Existing accounts an earlier line of the file already handled, whatever key it used.
+    pub touched: &'a mut HashSet<i64>,
 }
 
 impl Planner<'_> {
@@ -133,18 +136,38 @@ impl Planner<'_> {
             );
         }
         if l.deleted == Some(true) {
+            if let Err(refusal) = self.first_time(found.as_ref()) {
+                return refusal.into();
+            }
             return self.plan_delete(l, found);
         }
         let (target, renaming) = match self.rename_source(l, found) {
             Ok(t) => t,
             Err(refusal) => return refusal.into(),
         };
+        if let Err(refusal) = self.first_time(target.as_ref()) {
+            return refusal.into();
+        }
         if let Err(refusal) = self.check_collisions(l, target.as_ref(), renaming) {
             return refusal.into();
         }
         match target {
             None => self.plan_create(l),
             Some(o) => self.plan_update(l, o),
+        }
+    }
+
+    /// Refuses a second line for an account, even when the two lines name it by different keys.
+    fn first_time(&mut self, account: Option<&User>) -> Result<(), Refusal> {
+        match account {
+            Some(o) if o.id > 0 && !self.touched.insert(o.id) => Err(refuse(
+                "user.duplicate_line",
+                format!(
+                    "{} is already handled by an earlier line of this file; give each account one line",
+                    describe(o)
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -172,9 +195,24 @@ impl Planner<'_> {
     /// Applies the `oldusername` rule: the account to update is the one being renamed.
     fn rename_source(&self, l: &UserLine, found: Option<User>) -> Result<(Option<User>, bool), Refusal> {
         let old = match &l.oldusername {
-            Some(old) if self.settings.allow_rename && *old != l.username => old,
+            Some(old) if *old != l.username => old,
             _ => return Ok((found, false)),
         };
+        if !self.settings.allow_rename {
+            // Without renames the line is about its own username; it must not quietly create a
+            // second account beside the one it asks to rename.
+            return match (found, self.index.by_username(old)) {
+                (None, Some(src)) => Err(refuse(
+                    "user.rename_not_allowed",
+                    format!(
+                        "the line asks to rename {} to {}; set users.allow_rename = true to rename accounts, or fix the line",
+                        describe(src),
+                        l.username
+                    ),
+                )),
+                (found, _) => Ok((found, false)),
+            };
+        }
         match (self.index.by_username(old), found) {
             (Some(src), None) => Ok((Some(src.clone()), true)),
             (Some(src), Some(o)) if src.id == o.id => Ok((Some(o), true)),

@@ -2,6 +2,7 @@
 //! one file line, and the outcome, code and change expected.
 
 use lmsync_model::{ChangeKind, FieldValue, Outcome, User, UserField};
+use std::collections::HashSet;
 
 use super::index::UserIndex;
 use super::line::{UserColumns, parse};
@@ -22,12 +23,15 @@ const HEADER: &[&str] = &[
     "oldusername",
 ];
 
-fn columns(s: &UserSettings) -> UserColumns {
-    let mut c =
-        UserColumns { username: 0, suspended: Some(6), deleted: Some(7), password: Some(8), ..Default::default() };
-    if s.allow_rename {
-        c.oldusername = Some(9);
-    }
+fn columns(_: &UserSettings) -> UserColumns {
+    let mut c = UserColumns {
+        username: 0,
+        suspended: Some(6),
+        deleted: Some(7),
+        password: Some(8),
+        oldusername: Some(9),
+        ..Default::default()
+    };
     for (i, name) in HEADER.iter().enumerate().take(6) {
         c.attrs.push((UserField::from_name(name).unwrap(), i));
     }
@@ -70,7 +74,7 @@ fn plan_with(s: &UserSettings, line: &[&str]) -> Draft {
     let mut fields: Vec<String> = line.iter().map(|v| v.to_string()).collect();
     fields.resize(HEADER.len(), String::new());
     let parsed = parse(5, &fields, &columns(s), s, &utc()).expect("the test line is valid");
-    Planner { settings: s, index: UserIndex::new(existing()), now: 1000 }.plan(&parsed)
+    Planner { settings: s, index: UserIndex::new(existing()), now: 1000, touched: &mut HashSet::new() }.plan(&parsed)
 }
 
 fn utc() -> Clock {
@@ -113,6 +117,7 @@ fn outcomes_and_codes() {
         ("rename through oldusername", &rename_u, vec!["annie", "F", "L", "", "", "", "", "", "", "ann"], Outcome::Updated, None),
         ("rename onto a taken name", &rename_u, vec!["bob", "F", "L", "", "", "", "", "", "", "ann"], Outcome::Failed, Some("user.rename_target_exists")),
         ("rename source missing", &rename_u, vec!["zed", "F", "L", "", "", "", "", "", "", "nobody"], Outcome::Failed, Some("user.rename_source_missing")),
+        ("oldusername without allow_rename", &uname, vec!["annie", "F", "L", "", "", "", "", "", "", "ann"], Outcome::Failed, Some("user.rename_not_allowed")),
         ("already renamed: plain update", &rename_u, vec!["ann", "F", "L", "A1", "ann@x.fr", "", "", "", "", "an"], Outcome::Unchanged, None),
         ("suspend", &uname, vec!["ann", "F", "L", "A1", "ann@x.fr", "", "1"], Outcome::Updated, None),
         ("delete", &uname, vec!["ann", "", "", "", "", "", "", "yes"], Outcome::Deleted, None),
@@ -149,7 +154,8 @@ fn an_update_changes_only_present_columns_and_defaults_apply_on_creation_only() 
     let fields: Vec<String> =
         ["dan", "D", "L", "", "", "ignored", "", "", "", ""].iter().map(|v| v.to_string()).collect();
     let parsed = parse(5, &fields, &cols, &s, &utc()).unwrap();
-    let d = Planner { settings: &s, index: UserIndex::new(existing()), now: 0 }.plan(&parsed);
+    let d =
+        Planner { settings: &s, index: UserIndex::new(existing()), now: 0, touched: &mut HashSet::new() }.plan(&parsed);
     let Some(ChangeKind::CreateUser { user, .. }) = d.change else { panic!("a creation") };
     assert_eq!(user.city, "Paris");
 }
@@ -181,14 +187,16 @@ fn password_values_become_password_work() {
     let mut cols = columns(&generating);
     cols.password = None;
     let parsed = parse(5, &fields, &cols, &generating, &utc()).unwrap();
-    let d = Planner { settings: &generating, index: UserIndex::new(existing()), now: 0 }.plan(&parsed);
+    let d = Planner { settings: &generating, index: UserIndex::new(existing()), now: 0, touched: &mut HashSet::new() }
+        .plan(&parsed);
     assert_eq!(d.password, PasswordWork::Generate, "create_passwords covers files without a password column");
 }
 
 #[test]
 fn later_lines_see_earlier_lines_of_the_same_chunk() {
     let s = settings(Identity::Username);
-    let mut planner = Planner { settings: &s, index: UserIndex::new(existing()), now: 0 };
+    let mut touched = HashSet::new();
+    let mut planner = Planner { settings: &s, index: UserIndex::new(existing()), now: 0, touched: &mut touched };
     let line = |values: &[&str]| {
         let mut f: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         f.resize(HEADER.len(), String::new());
@@ -199,4 +207,7 @@ fn later_lines_see_earlier_lines_of_the_same_chunk() {
     assert_eq!(second.code, Some("user.email_taken"));
     assert!(second.message.contains("line 7"), "{}", second.message);
     assert_eq!(planner.plan(&line(&["carl", "C", "L"])).code, Some("user.duplicate_line"));
+    // The same existing account through two different keys.
+    assert_eq!(planner.plan(&line(&["bob", "B", "L", "B7"])).outcome, Outcome::Updated);
+    assert_eq!(planner.plan(&line(&["bob", "B", "L"])).code, Some("user.duplicate_line"));
 }
