@@ -1,4 +1,4 @@
-//! `lmsync serve` starts, says where its data is, and stops cleanly on Ctrl-C (SIGINT).
+//! `lmsync serve` starts, says where its data is, and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -6,6 +6,15 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn serve_starts_reports_its_data_and_stops_on_ctrl_c() {
+    serve_then_stop_with("-INT");
+}
+
+#[test]
+fn serve_stops_on_sigterm_from_a_service_manager() {
+    serve_then_stop_with("-TERM");
+}
+
+fn serve_then_stop_with(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut child = Command::new(env!("CARGO_BIN_EXE_lmsync"))
@@ -35,7 +44,7 @@ fn serve_starts_reports_its_data_and_stops_on_ctrl_c() {
         assert!(root.join(made).exists(), "{made} was not created");
     }
 
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(20);
     let exit = loop {

@@ -14,28 +14,34 @@ use crate::commands::run::print_summary;
 
 pub fn serve(app: &App) -> Result<i32> {
     let schedule = Schedule::parse("users", &app.settings.schedule.users)?;
-    println!("lmsync {} serving", env!("CARGO_PKG_VERSION"));
-    println!("  data directory: {}", app.data.root.display());
-    println!("  settings:       {}", app.data.config().display());
-    println!("  LMS store:      {}", app.data.db().display());
-    println!("  file area:      {}", app.data.files().display());
-    println!("  drop folder:    {}", app.data.drop_dir().display());
     // Opening the store migrates it, so a broken database shows now rather than at the first run.
     drop(app.store()?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let cancel = Arc::new(AtomicBool::new(false));
     runtime.block_on(async {
+        // Handlers are in place before the first line saying the service runs, so a stop
+        // request sent as soon as it is up is never lost.
+        let mut stop = match Stop::install() {
+            Ok(stop) => stop,
+            Err(e) => return tracing::error!("cannot listen for stop signals: {e}"),
+        };
+        println!("lmsync {} serving (Ctrl-C or SIGTERM stops it)", env!("CARGO_PKG_VERSION"));
+        println!("  data directory: {}", app.data.root.display());
+        println!("  settings:       {}", app.data.config().display());
+        println!("  LMS store:      {}", app.data.db().display());
+        println!("  file area:      {}", app.data.files().display());
+        println!("  drop folder:    {}", app.data.drop_dir().display());
         loop {
             let now = Utc::now();
             let Some(next) = schedule.next_after(&now.with_timezone(&chrono::Local)) else {
                 println!("  users: no schedule (schedule.users is empty)");
-                let _ = tokio::signal::ctrl_c().await;
+                stop.recv().await;
                 break;
             };
             println!("  users: next run at {}", app.clock.display(next.timestamp()));
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => break,
+                _ = stop.recv() => break,
                 _ = tokio::time::sleep(wait) => {}
             }
             let job_cancel = cancel.clone();
@@ -44,7 +50,7 @@ pub fn serve(app: &App) -> Result<i32> {
                 move || scheduled_users_run(&data, job_cancel)
             });
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {
+                _ = stop.recv() => {
                     println!("stopping: waiting for the users run to reach a safe point");
                     cancel.store(true, Ordering::Relaxed);
                     let _ = (&mut job).await;
@@ -71,5 +77,25 @@ fn scheduled_users_run(data: &std::path::Path, cancel: Arc<AtomicBool>) {
         }
         Ok(Err(e)) => tracing::error!("scheduled users run could not run: {e}"),
         Err(e) => tracing::error!("scheduled users run: {e:#}"),
+    }
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM (service managers), listened to from the start.
+struct Stop {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Stop {
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Stop { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
     }
 }
