@@ -6,11 +6,11 @@ mod line;
 mod notify;
 mod passwords;
 mod plan;
+mod seen;
 
 use lmsync_csv::{ColumnRules, Columns};
 use lmsync_model::{Applied, Change, ChangeError, ChangeKind, LineOutcome, Outcome, UserField};
-use std::collections::{HashMap, HashSet};
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::collections::HashMap;
 
 use self::index::UserIndex;
 use self::line::{UserColumns, UserLine};
@@ -18,6 +18,7 @@ use self::notify::Generated;
 pub use self::notify::PasswordMail;
 use self::passwords::{PasswordFile, PasswordResult};
 use self::plan::{Draft, PasswordWork, Planner};
+use self::seen::{Key, Seen};
 use super::{Planned, Row, Tool, ToolContext, ToolError};
 use crate::clock::Clock;
 use crate::settings::{Identity, UserSettings};
@@ -88,10 +89,8 @@ struct Pending {
 pub struct UsersTool {
     settings: UserSettings,
     cols: UserColumns,
-    /// Key hash → first line, to refuse a second line for the same account: the identity key and
-    /// the username of every line (a username names one account whatever the identity). Hashes
-    /// keep memory small on million-line files; a 64-bit collision is vanishingly unlikely.
-    seen: HashMap<u64, u32>,
+    /// Keys and accounts earlier lines of the file named (see `seen.rs`).
+    seen: Seen,
     /// Passwords generated for lines of the current chunk, sent on once their line is applied.
     generated: HashMap<u64, Generated>,
     password_file: Option<PasswordFile>,
@@ -103,8 +102,6 @@ pub struct UsersTool {
     unrecorded_error: Option<String>,
     /// Reads dates in the configured zone.
     clock: Clock,
-    /// Ids of the accounts lines of this file touched (see `Planner::touched`).
-    touched: HashSet<i64>,
 }
 
 impl UsersTool {
@@ -113,7 +110,7 @@ impl UsersTool {
         UsersTool {
             settings,
             cols: UserColumns::default(),
-            seen: HashMap::new(),
+            seen: Seen::default(),
             generated: HashMap::new(),
             password_file: None,
             now,
@@ -122,7 +119,6 @@ impl UsersTool {
             unrecorded: Vec::new(),
             unrecorded_error: None,
             clock,
-            touched: HashSet::new(),
         }
     }
 
@@ -145,7 +141,7 @@ impl UsersTool {
         }
     }
 
-    fn keys(lines: &[UserLine]) -> UserKeys {
+    fn keys<'l>(lines: impl IntoIterator<Item = &'l UserLine>) -> UserKeys {
         let mut keys = UserKeys::default();
         for l in lines {
             keys.usernames.push(l.username.clone());
@@ -171,12 +167,6 @@ impl UsersTool {
             })
             .collect()
     }
-}
-
-fn hash_key(key: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
 }
 
 impl Tool for UsersTool {
@@ -242,16 +232,12 @@ impl Tool for UsersTool {
 
     fn plan(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<Vec<Planned>, TargetError> {
         let parsed = self.parse_rows(rows);
-        let valid: Vec<UserLine> = parsed.iter().filter_map(|p| p.as_ref().ok().cloned()).collect();
-        let snapshot = target.users(&Self::keys(&valid))?;
-        let mut planner = Planner {
-            settings: &self.settings,
-            index: UserIndex::new(snapshot),
-            now: self.now,
-            touched: &mut self.touched,
-        };
-        let mut pending: Vec<Result<Pending, LineOutcome>> = Vec::with_capacity(rows.len());
+        let snapshot = target.users(&Self::keys(parsed.iter().filter_map(|p| p.as_ref().ok())))?;
         let mut seen = std::mem::take(&mut self.seen);
+        let mut planner =
+            Planner { settings: &self.settings, index: UserIndex::new(snapshot), now: self.now, seen: &mut seen };
+        let mut pending: Vec<Result<Pending, LineOutcome>> = Vec::with_capacity(rows.len());
+        let mut chunk_lines: HashMap<String, u64> = HashMap::with_capacity(rows.len() * 2);
         for p in parsed {
             let l = match p {
                 Ok(l) => l,
@@ -260,26 +246,32 @@ impl Tool for UsersTool {
                     continue;
                 }
             };
-            let identity = hash_key(&Self::identity_key(self.settings.primary_identity, &l));
-            let username = hash_key(&format!("username:{}", l.username));
-            if let Some(first) = seen.get(&identity).or_else(|| seen.get(&username)) {
+            let identity = Self::identity_key(self.settings.primary_identity, &l);
+            if planner.seen.contains(Key::Identity(&identity)) || planner.seen.contains(Key::Username(&l.username)) {
+                // Line numbers are kept for the current chunk only: memory stays flat.
+                let earlier = chunk_lines
+                    .get(&identity)
+                    .or_else(|| chunk_lines.get(&l.username))
+                    .map_or("an earlier line".to_string(), |n| format!("line {n}"));
                 pending.push(Err(LineOutcome::failed(
                     l.line,
                     l.username.clone(),
                     "user.duplicate_line",
-                    format!("this account already appears on line {first} of this file; give each account one line"),
+                    format!("this account already appears on {earlier} of this file; give each account one line"),
                 )));
                 continue;
             }
-            let line = u32::try_from(l.line).unwrap_or(u32::MAX);
-            seen.insert(identity, line);
-            seen.insert(username, line);
+            planner.seen.insert(Key::Identity(&identity));
+            planner.seen.insert(Key::Username(&l.username));
+            chunk_lines.insert(identity, l.line);
+            chunk_lines.insert(l.username.clone(), l.line);
             let mut draft = planner.plan(&l);
             if !l.warnings.is_empty() && draft.outcome != Outcome::Failed {
                 draft.message = format!("{}; {}", draft.message, l.warnings.join("; "));
             }
             pending.push(Ok(Pending { draft, line: l.line, key: l.username }));
         }
+        drop(planner);
         self.seen = seen;
         let work: Vec<PasswordWork> =
             pending.iter().map(|p| p.as_ref().map_or(PasswordWork::None, |p| p.draft.password.clone())).collect();
@@ -289,7 +281,7 @@ impl Tool for UsersTool {
 
     fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
         if let (Ok(a), Some(Change { kind: ChangeKind::CreateUser { .. }, .. })) = (result, &planned.change) {
-            self.touched.insert(a.id);
+            self.seen.insert(Key::Account(a.id));
         }
         let Some(g) = self.generated.remove(&planned.outcome.line) else { return };
         if result.is_err() || self.dry_run {
@@ -317,12 +309,12 @@ impl Tool for UsersTool {
         if lines.is_empty() {
             return Ok(0);
         }
-        let mut counted = HashSet::new();
+        let mut counted = Seen::default();
         let mut planner = Planner {
             settings: &self.settings,
             index: UserIndex::new(target.users(&Self::keys(&lines))?),
             now: self.now,
-            touched: &mut counted,
+            seen: &mut counted,
         };
         Ok(lines.iter().filter(|l| planner.plan(l).outcome == Outcome::Deleted).count() as u64)
     }

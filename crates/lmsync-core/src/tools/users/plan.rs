@@ -4,10 +4,10 @@
 
 use lmsync_model::user::NO_PASSWORD;
 use lmsync_model::{ChangeKind, FieldValue, Outcome, User, UserField, UserUpdate};
-use std::collections::HashSet;
 
 use super::index::UserIndex;
 use super::line::{PasswordValue, UserLine, default_value};
+use super::seen::{Key, Seen};
 use crate::settings::{Identity, UserSettings};
 
 /// Password work left for the (parallel) hashing pass.
@@ -77,8 +77,8 @@ pub(super) struct Planner<'a> {
     pub settings: &'a UserSettings,
     pub index: UserIndex,
     pub now: i64,
-    /// Existing accounts an earlier line of the file already handled, whatever key it used.
-    pub touched: &'a mut HashSet<i64>,
+    /// What earlier lines of the file named: an account is handled once, whatever key names it.
+    pub seen: &'a mut Seen,
 }
 
 impl Planner<'_> {
@@ -160,7 +160,7 @@ impl Planner<'_> {
     /// Refuses a second line for an account, even when the two lines name it by different keys.
     fn first_time(&mut self, account: Option<&User>) -> Result<(), Refusal> {
         match account {
-            Some(o) if o.id > 0 && !self.touched.insert(o.id) => Err(refuse(
+            Some(o) if o.id > 0 && !self.seen.insert(Key::Account(o.id)) => Err(refuse(
                 "user.duplicate_line",
                 format!(
                     "{} is already handled by an earlier line of this file; give each account one line",

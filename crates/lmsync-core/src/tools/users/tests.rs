@@ -2,11 +2,11 @@
 //! one file line, and the outcome, code and change expected.
 
 use lmsync_model::{ChangeKind, FieldValue, Outcome, User, UserField};
-use std::collections::HashSet;
 
 use super::index::UserIndex;
 use super::line::{UserColumns, parse};
 use super::plan::{Draft, PasswordWork, Planner};
+use super::seen::Seen;
 use crate::clock::Clock;
 use crate::settings::{Identity, UserSettings};
 
@@ -74,7 +74,7 @@ fn plan_with(s: &UserSettings, line: &[&str]) -> Draft {
     let mut fields: Vec<String> = line.iter().map(|v| v.to_string()).collect();
     fields.resize(HEADER.len(), String::new());
     let parsed = parse(5, &fields, &columns(s), s, &utc()).expect("the test line is valid");
-    Planner { settings: s, index: UserIndex::new(existing()), now: 1000, touched: &mut HashSet::new() }.plan(&parsed)
+    Planner { settings: s, index: UserIndex::new(existing()), now: 1000, seen: &mut Seen::default() }.plan(&parsed)
 }
 
 fn utc() -> Clock {
@@ -155,7 +155,7 @@ fn an_update_changes_only_present_columns_and_defaults_apply_on_creation_only() 
         ["dan", "D", "L", "", "", "ignored", "", "", "", ""].iter().map(|v| v.to_string()).collect();
     let parsed = parse(5, &fields, &cols, &s, &utc()).unwrap();
     let d =
-        Planner { settings: &s, index: UserIndex::new(existing()), now: 0, touched: &mut HashSet::new() }.plan(&parsed);
+        Planner { settings: &s, index: UserIndex::new(existing()), now: 0, seen: &mut Seen::default() }.plan(&parsed);
     let Some(ChangeKind::CreateUser { user, .. }) = d.change else { panic!("a creation") };
     assert_eq!(user.city, "Paris");
 }
@@ -187,7 +187,7 @@ fn password_values_become_password_work() {
     let mut cols = columns(&generating);
     cols.password = None;
     let parsed = parse(5, &fields, &cols, &generating, &utc()).unwrap();
-    let d = Planner { settings: &generating, index: UserIndex::new(existing()), now: 0, touched: &mut HashSet::new() }
+    let d = Planner { settings: &generating, index: UserIndex::new(existing()), now: 0, seen: &mut Seen::default() }
         .plan(&parsed);
     assert_eq!(d.password, PasswordWork::Generate, "create_passwords covers files without a password column");
 }
@@ -195,8 +195,8 @@ fn password_values_become_password_work() {
 #[test]
 fn later_lines_see_earlier_lines_of_the_same_chunk() {
     let s = settings(Identity::Username);
-    let mut touched = HashSet::new();
-    let mut planner = Planner { settings: &s, index: UserIndex::new(existing()), now: 0, touched: &mut touched };
+    let mut seen = Seen::default();
+    let mut planner = Planner { settings: &s, index: UserIndex::new(existing()), now: 0, seen: &mut seen };
     let line = |values: &[&str]| {
         let mut f: Vec<String> = values.iter().map(|v| v.to_string()).collect();
         f.resize(HEADER.len(), String::new());
