@@ -40,6 +40,10 @@ for n in "${sizes[@]}"; do
   run "$data" "$data/files/update.csv" "update (10 % changed)" "$n"
 done
 
+echo
+"$gen" users "${sizes[-1]}" > "$work/read.csv"
+echo "CSV engine alone, ${sizes[-1]} rows: $("$gen" read "$work/read.csv")"
+
 p=${PASSWORD_ROWS:-2000}
 data=$work/data-passwords
 "$lmsync" --data-dir "$data" runs >/dev/null

@@ -1,5 +1,6 @@
-//! `lmsync-bench users N`: writes an N-line user command file to standard output, for timing
-//! runs (see bench/users.sh and BENCHMARKS.md). Deterministic: the same N gives the same file.
+//! Benchmark helpers (see bench/users.sh and BENCHMARKS.md): `lmsync-bench users N` writes an
+//! N-line user command file to standard output (deterministic: the same N gives the same
+//! file); `lmsync-bench read FILE` times the CSV engine alone on a file.
 
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter, Write};
@@ -23,6 +24,8 @@ enum What {
         #[arg(long, default_value_t = 0)]
         touch_every: u64,
     },
+    /// Read a command file with the CSV engine (default dialect) and print rows/s.
+    Read { file: std::path::PathBuf },
 }
 
 const FIRST: &[&str] =
@@ -32,7 +35,27 @@ const LAST: &[&str] =
 const CITIES: &[&str] = &["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Rennes", "Grenoble"];
 
 fn main() -> anyhow::Result<()> {
-    let Cli { what: What::Users { rows, passwords, touch_every } } = Cli::parse();
+    match Cli::parse().what {
+        What::Users { rows, passwords, touch_every } => users(rows, passwords, touch_every),
+        What::Read { file } => read(&file),
+    }
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    let file = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?);
+    let reader = lmsync_csv::CsvReader::open(file, &lmsync_csv::Dialect::default())?;
+    let (mut rows, mut failed) = (0u64, 0u64);
+    for record in reader {
+        rows += 1;
+        failed += u64::from(record?.fields.is_err());
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{rows} records ({failed} failed) in {secs:.2} s: {:.0} rows/s", rows as f64 / secs);
+    Ok(())
+}
+
+fn users(rows: u64, passwords: bool, touch_every: u64) -> anyhow::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     write!(out, "username;idnumber;firstname;lastname;email;city;country;lang")?;
     writeln!(out, "{}", if passwords { ";password" } else { "" })?;

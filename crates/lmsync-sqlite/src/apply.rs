@@ -66,11 +66,37 @@ fn apply_all(conn: &Connection, run: i64, changes: &[Change]) -> rusqlite::Resul
         .prepare_cached("SELECT shortname, id FROM user_info_field")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    // Planned changes rarely fail, so the chunk is first applied without a savepoint per line;
+    // only when one is refused is it all undone and applied again line by line, isolating it.
+    conn.prepare_cached("SAVEPOINT whole")?.execute([])?;
+    let mut results = Vec::with_capacity(changes.len());
+    for change in changes {
+        match apply_one(conn, run, change, &fields) {
+            Ok(applied) => results.push(Ok(applied)),
+            Err(Failure::Broken(e)) => return Err(e),
+            Err(Failure::Refused(_)) => break,
+        }
+    }
+    if results.len() == changes.len() {
+        conn.prepare_cached("RELEASE whole")?.execute([])?;
+        return Ok(results);
+    }
+    conn.execute_batch("ROLLBACK TO whole; RELEASE whole")?;
+    apply_isolated(conn, run, changes, &fields)
+}
+
+/// Applies each change under its own savepoint: a refused one leaves the others in place.
+fn apply_isolated(
+    conn: &Connection,
+    run: i64,
+    changes: &[Change],
+    fields: &HashMap<String, i64>,
+) -> rusqlite::Result<ApplyResult> {
     let mut results = Vec::with_capacity(changes.len());
     for change in changes {
         // Cached statements: savepoints run twice per line, re-preparing them costs.
         conn.prepare_cached("SAVEPOINT line")?.execute([])?;
-        match apply_one(conn, run, change, &fields) {
+        match apply_one(conn, run, change, fields) {
             Ok(applied) => {
                 conn.prepare_cached("RELEASE line")?.execute([])?;
                 results.push(Ok(applied));
@@ -109,7 +135,7 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
         ChangeKind::CreateUser { user, preferences } => {
             let id = insert_user(conn, user, fields)?;
             set_preferences(conn, id, preferences)?;
-            let after = Some(user.to_json().to_string());
+            let after = serde_json::to_string(user.as_ref()).ok();
             journal(conn, run, change, Entry { entity: "user", id, action: "create", before: None, after })?;
             Ok(Applied { id })
         }
@@ -239,4 +265,74 @@ fn delete_user(conn: &Connection, id: i64) -> Result<serde_json::Value, Failure>
         conn.prepare_cached(sql)?.execute([id])?;
     }
     Ok(before)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::SqliteStore;
+    use lmsync_core::target::{LmsTarget, RunStart, RunStore};
+    use lmsync_model::{Change, ChangeKind, User};
+
+    fn create(line: u64, username: &str) -> Change {
+        let user = User {
+            username: username.into(),
+            firstname: "F".into(),
+            lastname: "L".into(),
+            auth: "manual".into(),
+            lang: "en".into(),
+            timezone: "99".into(),
+            ..Default::default()
+        };
+        Change {
+            line,
+            key: username.into(),
+            kind: ChangeKind::CreateUser { user: Box::new(user), preferences: vec![] },
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, SqliteStore, i64) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("lms.db")).unwrap();
+        let run = store
+            .start_run(&RunStart {
+                tool: "users".into(),
+                operation: None,
+                input: "x.csv".into(),
+                dry_run: false,
+                trigger: "test".into(),
+                pid: 1,
+                partial_report: String::new(),
+            })
+            .unwrap();
+        (dir, store, run)
+    }
+
+    #[test]
+    fn a_refused_change_fails_alone_and_the_rest_of_its_chunk_is_applied_and_journalled() {
+        let (_dir, mut store, run) = store();
+        let results = store.apply(run, &[create(2, "ann"), create(3, "ann"), create(4, "bob")]).unwrap();
+        store.commit(run, 4).unwrap();
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert_eq!(results[1].as_ref().unwrap_err().code, "target.constraint");
+        assert!(store.user_by_username("ann").unwrap().is_some() && store.user_by_username("bob").unwrap().is_some());
+        assert_eq!(store.journal_count(run).unwrap(), 2);
+        assert_eq!(store.run(run).unwrap().unwrap().last_line, 4);
+    }
+
+    #[test]
+    fn an_uncommitted_chunk_leaves_no_trace_and_a_rehearsal_is_discarded() {
+        let (dir, mut store, run) = store();
+        store.apply(run, &[create(2, "ann")]).unwrap();
+        drop(store); // the process dies before the commit
+        let mut store = SqliteStore::open(&dir.path().join("lms.db")).unwrap();
+        assert!(store.user_by_username("ann").unwrap().is_none());
+        assert_eq!(store.journal_count(run).unwrap(), 0);
+        store.begin_rehearsal().unwrap();
+        store.apply(run, &[create(2, "ann")]).unwrap();
+        store.commit(run, 2).unwrap();
+        assert!(store.user_by_username("ann").unwrap().is_some(), "later lines of a dry run see earlier ones");
+        store.end_rehearsal().unwrap();
+        assert!(store.user_by_username("ann").unwrap().is_none());
+        assert_eq!(store.run(run).unwrap().unwrap().last_line, 0);
+    }
 }
