@@ -15,6 +15,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
+    pub courses: CourseSettings,
 }
 
 impl Default for Settings {
@@ -27,6 +28,7 @@ impl Default for Settings {
             smtp: SmtpSettings::default(),
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
+            courses: CourseSettings::default(),
         }
     }
 }
@@ -216,6 +218,91 @@ impl Default for UserSettings {
             default_country: String::new(),
             default_lang: "en".into(),
             default_timezone: "99".into(),
+            delete_threshold_percent: 10,
+            delete_threshold_count: 20,
+        }
+    }
+}
+
+/// The course field that identifies a line's course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CourseIdentity {
+    Id,
+    Idnumber,
+    Shortname,
+}
+
+impl CourseIdentity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CourseIdentity::Id => "id",
+            CourseIdentity::Idnumber => "idnumber",
+            CourseIdentity::Shortname => "shortname",
+        }
+    }
+}
+
+/// How the `category` column names a category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CategoryIdentity {
+    /// A numeric category id, or a `Parent/Child` path of names created as needed.
+    Idname,
+    /// A category idnumber.
+    Idnumber,
+}
+
+/// What a template does to an existing course being updated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TemplateMode {
+    /// Templates apply to new courses only.
+    None,
+    /// Add the template's sections and activities to the course.
+    Add,
+    /// Replace the course's sections and activities with the template's.
+    Replace,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CourseSettings {
+    /// Create/update file inside the file area.
+    pub upload_file: String,
+    pub delete_file: String,
+    pub check_file: String,
+    pub upload_identifier: CourseIdentity,
+    pub delete_identifier: CourseIdentity,
+    pub check_identifier: CourseIdentity,
+    pub category_identifier: CategoryIdentity,
+    pub new_categories_visible: bool,
+    /// Never move an existing course to another category.
+    pub protect_category: bool,
+    /// Update courses that already exist (otherwise lines for them are skipped).
+    pub force_update: bool,
+    pub template_mode: TemplateMode,
+    /// Sections (after section 0) of a new course whose file has no topicN column.
+    pub default_sections: u32,
+    pub delete_threshold_percent: u32,
+    pub delete_threshold_count: u64,
+}
+
+impl Default for CourseSettings {
+    fn default() -> Self {
+        CourseSettings {
+            upload_file: "uploadcourses.csv".into(),
+            delete_file: "deletecourses.csv".into(),
+            check_file: "courses.csv".into(),
+            upload_identifier: CourseIdentity::Shortname,
+            delete_identifier: CourseIdentity::Shortname,
+            check_identifier: CourseIdentity::Shortname,
+            category_identifier: CategoryIdentity::Idname,
+            new_categories_visible: true,
+            protect_category: false,
+            force_update: false,
+            template_mode: TemplateMode::None,
+            default_sections: 4,
             delete_threshold_percent: 10,
             delete_threshold_count: 20,
         }

@@ -2,7 +2,9 @@
 //! changes, journal them, keep run records). The embedded SQLite store implements it; a remote
 //! Moodle site will too.
 
-use lmsync_model::{Applied, Change, ChangeError, OutcomeCounts, ProfileField, User};
+use lmsync_model::{
+    Activity, Applied, Category, Change, ChangeError, Course, OutcomeCounts, ProfileField, Section, User,
+};
 
 /// The target cannot serve: the run stops and its input file is kept for the next run.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,14 @@ impl UserKeys {
     }
 }
 
+/// Keys of the courses a chunk of lines refers to.
+#[derive(Debug, Default, Clone)]
+pub struct CourseKeys {
+    pub ids: Vec<i64>,
+    pub shortnames: Vec<String>,
+    pub idnumbers: Vec<String>,
+}
+
 pub type ApplyResult = Vec<Result<Applied, ChangeError>>;
 
 /// An LMS that tools write to. Calls are batch-shaped so a remote target can batch requests.
@@ -37,6 +47,15 @@ pub trait LmsTarget {
     /// Number of accounts not flagged deleted.
     fn active_user_count(&mut self) -> Result<u64, TargetError>;
     fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError>;
+    /// Every course matching any key.
+    fn courses(&mut self, keys: &CourseKeys) -> Result<Vec<Course>, TargetError>;
+    fn course_count(&mut self) -> Result<u64, TargetError>;
+    /// Every category (category trees are small).
+    fn categories(&mut self) -> Result<Vec<Category>, TargetError>;
+    /// Sections and activities of a course (to copy it as a template).
+    fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError>;
+    /// Roles: id and shortname.
+    fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError>;
     /// Applies a chunk of changes for run `run`, each in isolation (one refused change does not
     /// undo the others), and journals every applied one. Nothing is durable until
     /// [`LmsTarget::commit`]; a process that dies in between leaves no trace of the chunk.

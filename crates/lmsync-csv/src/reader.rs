@@ -117,6 +117,42 @@ impl<R: Read> CsvReader<R> {
         })
     }
 
+    /// Opens a file without a header line (tool_sync's course check and delete lists): every
+    /// non-skipped line is a record of the given columns. `Header::raw` holds only a BOM, if any,
+    /// and `Header::line` is 0. Legacy comment prefixes do not apply (there is no preamble).
+    pub fn open_headerless(input: R, dialect: &Dialect, names: Vec<String>) -> Result<Self, CsvError> {
+        let limit = dialect.max_record_bytes;
+        let mut source = Source::new(input)?;
+        let mut raw = Vec::new();
+        let had_bom = source.available().starts_with(BOM);
+        if had_bom {
+            raw.extend_from_slice(BOM);
+            source.consume(BOM.len());
+        }
+        let sample = source.available();
+        let sample = &sample[..sample.len().min(SNIFF_BYTES)];
+        let complete = source.at_eof() && sample.len() == source.available().len();
+        let encoding = resolve_encoding(dialect.encoding, sample, complete, had_bom);
+        let delimiter = match dialect.delimiter {
+            DelimiterSetting::Fixed(b) => check_delimiter(b)?,
+            // Nothing to sniff from: a list of identifiers uses the default.
+            DelimiterSetting::Auto => b';',
+        };
+        let splitter = Splitter::new(delimiter, &[delimiter], false);
+        Ok(CsvReader {
+            source,
+            splitter,
+            fields: Fields::default(),
+            width: names.len(),
+            header: Header { names, line: 0, raw },
+            trailing_delimiter: false,
+            pad_short_records: false,
+            encoding,
+            limit,
+            done: false,
+        })
+    }
+
     pub fn header(&self) -> &Header {
         &self.header
     }

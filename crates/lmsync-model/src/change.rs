@@ -1,6 +1,7 @@
 //! Changes a tool plans for one input line, and what the target answers when applying them.
 //! Each change carries its before/after values so the target can journal it as it applies.
 
+use crate::course::{Activity, CategoryRef, Course, InstanceState, Section, Teacher};
 use crate::user::{FieldValue, User, UserField};
 
 /// One planned change, tied to the input line it comes from and the key of its entity.
@@ -20,6 +21,31 @@ pub enum ChangeKind {
     /// Soft-delete an account: flag it and remove its enrolments, role assignments, group and
     /// cohort memberships and preferences (the platform's behaviour).
     DeleteUser { id: i64 },
+    /// Create a course, or update one (`CourseWrite::before` is `Some`).
+    WriteCourse(Box<CourseWrite>),
+    /// Delete a course and everything in it, and the meta links of other courses to it.
+    DeleteCourse { id: i64 },
+}
+
+/// Everything a course line writes: the course record, its category, sections (set by number,
+/// missing ones up to the highest created empty), activities copied from a template, the
+/// self/guest enrolment instances, and teachers to enrol.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CourseWrite {
+    pub course: Course,
+    /// The record before an update; `None` for a creation.
+    pub before: Option<Course>,
+    /// `None` = keep the current category (an update with `courses.protect_category`).
+    pub category: Option<CategoryRef>,
+    pub sections: Vec<Section>,
+    /// With `replace_content`, existing activities (and sections past the new ones) are removed first.
+    pub activities: Vec<Activity>,
+    pub replace_content: bool,
+    pub self_enrol: Option<InstanceState>,
+    pub guest: Option<InstanceState>,
+    pub teachers: Vec<Teacher>,
+    /// Names of the changed fields, for the journal and the report.
+    pub changed: Vec<&'static str>,
 }
 
 /// Field changes of one account, each with its value before and after.
@@ -64,9 +90,12 @@ impl UserUpdate {
 }
 
 /// A change the target applied; `id` is the id of the entity (new id for a creation).
+/// `changed` is false when the target found everything already as asked (nothing written,
+/// nothing journalled): the line is then reported `unchanged`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
     pub id: i64,
+    pub changed: bool,
 }
 
 /// The target refused one change; the line fails with this code and message, the run goes on.

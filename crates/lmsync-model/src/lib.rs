@@ -2,9 +2,11 @@
 //! and the outcome of each input line. Pure data, no I/O.
 
 pub mod change;
+pub mod course;
 pub mod outcome;
 pub mod user;
 
-pub use change::{Applied, Change, ChangeError, ChangeKind, UserUpdate};
+pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
+pub use course::{Activity, Category, CategoryRef, Course, InstanceState, Section, Teacher};
 pub use outcome::{LineOutcome, Outcome, OutcomeCounts};
 pub use user::{FieldValue, ProfileField, ProfileFieldType, User, UserField};

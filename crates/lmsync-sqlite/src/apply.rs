@@ -137,20 +137,47 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
             set_preferences(conn, id, preferences)?;
             let after = serde_json::to_string(user.as_ref()).ok();
             journal(conn, run, change, Entry { entity: "user", id, action: "create", before: None, after })?;
-            Ok(Applied { id })
+            Ok(Applied { id, changed: true })
         }
         ChangeKind::UpdateUser(update) => {
             update_user(conn, update, fields)?;
             let (before, after) = update.journal();
             let (before, after) = (Some(before.to_string()), Some(after.to_string()));
             journal(conn, run, change, Entry { entity: "user", id: update.id, action: "update", before, after })?;
-            Ok(Applied { id: update.id })
+            Ok(Applied { id: update.id, changed: true })
         }
+        ChangeKind::WriteCourse(w) => {
+            let (id, changed) = crate::courses::write(conn, w)?;
+            if changed {
+                let after = serde_json::json!({ "course": w.course, "category": format!("{:?}", w.category), "sections": w.sections.len(), "activities": w.activities.len(), "teachers": w.teachers.iter().map(|t| (&t.username, &t.role)).collect::<Vec<_>>(), "changed": w.changed });
+                let (action, before) = match &w.before {
+                    None => ("create", None),
+                    Some(b) => ("update", serde_json::to_string(b).ok()),
+                };
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "course", id, action, before, after: Some(after.to_string()) },
+                )?;
+            }
+            Ok(Applied { id, changed })
+        }
+        ChangeKind::DeleteCourse { id } => match crate::courses::delete(conn, *id)? {
+            Some(course) => {
+                let before = serde_json::to_string(&course).ok();
+                journal(conn, run, change, Entry { entity: "course", id: *id, action: "delete", before, after: None })?;
+                Ok(Applied { id: *id, changed: true })
+            }
+            None => {
+                Err(Failure::Refused(ChangeError::new("course.not_found", format!("course id {id} no longer exists"))))
+            }
+        },
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));
             journal(conn, run, change, Entry { entity: "user", id: *id, action: "delete", before, after })?;
-            Ok(Applied { id: *id })
+            Ok(Applied { id: *id, changed: true })
         }
     }
 }

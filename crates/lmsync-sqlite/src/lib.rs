@@ -3,18 +3,21 @@
 //! commit together.
 
 mod apply;
+mod courses;
 mod migrations;
 mod profile_fields;
 mod runs;
+mod tables;
 mod users;
 
-use lmsync_core::target::{ApplyResult, LmsTarget, TargetError, UserKeys};
-use lmsync_model::{Change, ProfileField, User};
+use lmsync_core::target::{ApplyResult, CourseKeys, LmsTarget, TargetError, UserKeys};
+use lmsync_model::{Activity, Category, Change, Course, ProfileField, Section, User};
 use rusqlite::Connection;
 use std::path::Path;
 
 pub use migrations::latest as schema_version;
 pub use profile_fields::NewProfileField;
+pub use tables::export_query;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -90,6 +93,32 @@ impl LmsTarget for SqliteStore {
 
     fn profile_fields(&mut self) -> Result<Vec<ProfileField>, TargetError> {
         profile_fields::list(&self.conn).map_err(unavailable)
+    }
+
+    fn courses(&mut self, keys: &CourseKeys) -> Result<Vec<Course>, TargetError> {
+        courses::lookup(&self.conn, keys).map_err(unavailable)
+    }
+
+    fn course_count(&mut self) -> Result<u64, TargetError> {
+        self.conn
+            .query_row("SELECT count(*) FROM course", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(unavailable)
+    }
+
+    fn categories(&mut self) -> Result<Vec<Category>, TargetError> {
+        courses::categories(&self.conn).map_err(unavailable)
+    }
+
+    fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError> {
+        courses::content(&self.conn, course).map_err(unavailable)
+    }
+
+    fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, shortname FROM role ORDER BY sortorder").map_err(unavailable)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
     }
 
     fn apply(&mut self, run: i64, changes: &[Change]) -> Result<ApplyResult, TargetError> {

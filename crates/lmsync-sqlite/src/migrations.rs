@@ -3,7 +3,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_model.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/001_model.sql"), include_str!("migrations/002_course_fields.sql")];
 
 /// Brings the database schema up to date, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {

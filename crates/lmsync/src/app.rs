@@ -5,6 +5,8 @@ use anyhow::{Context, Result};
 use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
+use lmsync_core::tools::Tool;
+use lmsync_core::tools::courses::{CheckTool, DeleteTool, UploadTool};
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -12,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::cli::ToolName;
 use crate::config::{self, DataDir};
 use crate::mail::SmtpMailer;
 
@@ -38,19 +39,11 @@ impl App {
         FileArea::new(self.data.files())
     }
 
-    /// Runs one tool on its configured file or on `file`.
-    pub fn run_tool(
-        &self,
-        tool: ToolName,
-        file: Option<PathBuf>,
-        dry_run: bool,
-        confirm_deletes: bool,
-        trigger: &str,
-        cancel: Arc<AtomicBool>,
-    ) -> Result<Result<RunSummary, RunError>> {
-        let mut store = self.store()?;
-        let (tool, location, default_name): (Box<dyn lmsync_core::tools::Tool>, String, &'static str) = match tool {
-            ToolName::Users => {
+    /// The tool for one job, with its configured location and default file name.
+    fn tool(&self, job: Job) -> Result<(Box<dyn Tool>, String, &'static str)> {
+        let c = &self.settings.courses;
+        Ok(match job {
+            Job::Users => {
                 let mut users = UsersTool::new(self.settings.users.clone(), self.clock.clone());
                 if self.settings.users.send_passwords
                     && let Some(mailer) = SmtpMailer::from_settings(&self.settings.smtp)?
@@ -59,7 +52,26 @@ impl App {
                 }
                 (Box::new(users), self.settings.users.file.clone(), "userimport.csv")
             }
-        };
+            Job::CourseCheck => (Box::new(CheckTool::new(c)), c.check_file.clone(), "courses.csv"),
+            Job::CourseCreate => {
+                (Box::new(UploadTool::new(c.clone(), self.clock.clone())), c.upload_file.clone(), "uploadcourses.csv")
+            }
+            Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
+        })
+    }
+
+    /// Runs one job on its configured file or on `file`.
+    pub fn run_tool(
+        &self,
+        job: Job,
+        file: Option<PathBuf>,
+        dry_run: bool,
+        confirm_deletes: bool,
+        trigger: &str,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<Result<RunSummary, RunError>> {
+        let mut store = self.store()?;
+        let (tool, location, default_name) = self.tool(job)?;
         let mut engine = Engine {
             settings: &self.settings,
             area: self.area(),
@@ -78,4 +90,13 @@ impl App {
             confirm_deletes,
         }))
     }
+}
+
+/// One run: a tool, or one operation of a multi-operation tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Users,
+    CourseCheck,
+    CourseCreate,
+    CourseDelete,
 }

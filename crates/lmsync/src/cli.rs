@@ -35,11 +35,25 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ToolName {
     Users,
+    Courses,
+}
+
+/// Operations of the courses tool.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum CourseOp {
+    Check,
+    Create,
+    Delete,
+    /// The scheduled order: delete, then create (each with its configured file).
+    All,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     pub tool: ToolName,
+    /// Operation of the courses tool.
+    #[arg(long, value_enum, default_value = "all")]
+    pub op: CourseOp,
     /// The command file (default: the tool's configured file in the file area). A file outside
     /// the file area is copied into it first.
     #[arg(long)]
@@ -52,9 +66,13 @@ pub struct RunArgs {
     pub confirm_deletes: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum ExportWhat {
     Users,
+    Categories,
+    Courses,
+    Sections,
+    CourseLinks,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

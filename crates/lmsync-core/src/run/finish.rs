@@ -53,7 +53,9 @@ impl Run<'_, '_> {
                 &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             )
         });
-        let archive_planned = finished_ended && !req.dry_run && files.archives && !files.cleanup;
+        // The input leaves the area only after a real, finished run of a tool that consumes it.
+        let consumes = finished_ended && !req.dry_run && !req.tool.keeps_input();
+        let archive_planned = consumes && files.archives && !files.cleanup;
         let archive_name = archive_planned
             .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
         let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
@@ -80,7 +82,7 @@ impl Run<'_, '_> {
             fs::rename(&t.partial, final_path)?;
         }
         let mut archive = None;
-        if finished_ended && !req.dry_run {
+        if consumes {
             if files.cleanup {
                 fs::remove_file(&input)?;
             } else if let Some(target) = archive_name {

@@ -150,7 +150,7 @@ impl Engine<'_> {
         let reports_dir = self.area.reports_dir();
         let run_id = self.backend.start_run(&RunStart {
             tool: tool_name.into(),
-            operation: None,
+            operation: req.tool.operation().map(str::to_string),
             input: input.display().to_string(),
             dry_run: req.dry_run,
             trigger: req.trigger.clone(),
@@ -161,7 +161,7 @@ impl Engine<'_> {
             run_id,
             site_name: self.settings.site_name.clone(),
             tool: tool_name.into(),
-            operation: None,
+            operation: req.tool.operation().map(str::to_string),
             input: self.area.display(&input),
             dry_run: req.dry_run,
             started_at: self.clock.display(started),
@@ -207,8 +207,16 @@ impl Run<'_, '_> {
 
     fn open(&self, dialect: &Dialect) -> Result<CsvReader<BufReader<File>>, String> {
         let file = File::open(&self.input).map_err(|e| format!("cannot read {}: {e}", self.input.display()))?;
-        CsvReader::open(BufReader::with_capacity(1 << 16, file), dialect)
-            .map_err(|e| format!("{}: {e}", self.ctx.input_name))
+        let input = BufReader::with_capacity(1 << 16, file);
+        match self.req.tool.headerless() {
+            // Lists often leave trailing columns out: a short line is padded, not refused.
+            Some(names) => CsvReader::open_headerless(input, dialect, names).map(|mut r| {
+                r.set_pad_short_records(true);
+                r
+            }),
+            None => CsvReader::open(input, dialect),
+        }
+        .map_err(|e| format!("{}: {e}", self.ctx.input_name))
     }
 
     fn process(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Ending, ChunkError> {
@@ -309,6 +317,10 @@ impl Run<'_, '_> {
             match &result {
                 Ok(a) if p.outcome.outcome == Outcome::Created && a.id > 0 && !self.req.dry_run => {
                     p.outcome.message = format!("{} (id {})", p.outcome.message, a.id);
+                }
+                Ok(a) if !a.changed => {
+                    p.outcome.outcome = Outcome::Unchanged;
+                    p.outcome.message = "no change".into();
                 }
                 Ok(_) => {}
                 Err(e) => {

@@ -2,6 +2,7 @@
 //! into planned changes (pure, against what the target answers), and may act once a change is
 //! applied. The run engine (`run.rs`) does everything else.
 
+pub mod courses;
 pub mod users;
 
 use lmsync_csv::{ColumnRules, Columns};
@@ -45,6 +46,18 @@ pub struct ToolError {
 
 pub trait Tool {
     fn name(&self) -> &'static str;
+    /// The operation of a multi-operation tool (`courses`: check, create, delete, …).
+    fn operation(&self) -> Option<&'static str> {
+        None
+    }
+    /// A tool that only reads (a check) leaves its input in place: no archive, no cleanup.
+    fn keeps_input(&self) -> bool {
+        false
+    }
+    /// Files without a header line: the columns every line has.
+    fn headerless(&self) -> Option<Vec<String>> {
+        None
+    }
     fn rules(&self) -> &'static ColumnRules;
     /// Called once the header is validated; returns run-level notes (ignored columns, …).
     fn start(

@@ -77,29 +77,34 @@ fn values(u: &User) -> Vec<serde_json::Value> {
 fn cell(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
         other => other.to_string(),
     }
 }
 
 pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
-    let ExportWhat::Users = args.what;
     let store = app.store()?;
+    let table = match args.what {
+        ExportWhat::Users => None,
+        ExportWhat::Categories => Some("categories"),
+        ExportWhat::Courses => Some("courses"),
+        ExportWhat::Sections => Some("sections"),
+        ExportWhat::CourseLinks => Some("course-links"),
+    };
     let fields: Vec<String> = store.profile_fields()?.into_iter().map(|f| f.shortname).collect();
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?),
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::new(out);
+    if let Some((columns, sql)) = table.and_then(lmsync_sqlite::export_query) {
+        return export_table(&store, &args, app, columns, &sql, out);
+    }
     let mut header: Vec<String> = USER_COLUMNS.iter().map(|s| s.to_string()).collect();
     header.extend(fields.iter().map(|f| format!("profile_field_{f}")));
     match args.format {
         Format::Csv => {
-            let delimiter = match args.delimiter.as_deref().unwrap_or(app.settings.csv.delimiter.as_str()) {
-                "tab" | "\t" => b'\t',
-                "auto" => b';',
-                d if d.len() == 1 => d.as_bytes()[0],
-                d => bail!("--delimiter {d:?}: use one character or \"tab\""),
-            };
+            let delimiter = delimiter(&args, app)?;
             let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(&mut out);
             w.write_record(&header)?;
             store.each_user(|u| {
@@ -133,6 +138,53 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
                     Ok(())
                 })
                 .map_err(|e| failure.take().map_or_else(|| anyhow::anyhow!(e), anyhow::Error::from))?;
+            out.write_all(b"\n]\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+fn delimiter(args: &ExportArgs, app: &App) -> Result<u8> {
+    Ok(match args.delimiter.as_deref().unwrap_or(app.settings.csv.delimiter.as_str()) {
+        "tab" | "\t" => b'\t',
+        "auto" => b';',
+        d if d.len() == 1 => d.as_bytes()[0],
+        d => bail!("--delimiter {d:?}: use one character or \"tab\""),
+    })
+}
+
+/// Exports one of the course tables (categories, courses, sections, course links).
+fn export_table(
+    store: &lmsync_sqlite::SqliteStore,
+    args: &ExportArgs,
+    app: &App,
+    columns: &[&str],
+    sql: &str,
+    out: BufWriter<Box<dyn Write>>,
+) -> Result<i32> {
+    let mut out = out;
+    match args.format {
+        Format::Csv => {
+            let mut w = csv::WriterBuilder::new().delimiter(delimiter(args, app)?).from_writer(&mut out);
+            w.write_record(columns)?;
+            store.each_row(sql, |row| {
+                w.write_record(row.iter().map(cell)).map_err(|e| lmsync_sqlite::StoreError::Invalid(e.to_string()))
+            })?;
+            w.flush()?;
+        }
+        Format::Json => {
+            out.write_all(b"[")?;
+            let mut first = true;
+            store.each_row(sql, |row| {
+                let obj: serde_json::Map<String, serde_json::Value> =
+                    columns.iter().map(|c| c.to_string()).zip(row.iter().cloned()).collect();
+                let sep: &[u8] = if first { b"\n" } else { b",\n" };
+                first = false;
+                out.write_all(sep)
+                    .and_then(|_| serde_json::to_writer(&mut out, &obj).map_err(io::Error::other))
+                    .map_err(|e| lmsync_sqlite::StoreError::Invalid(e.to_string()))
+            })?;
             out.write_all(b"\n]\n")?;
         }
     }

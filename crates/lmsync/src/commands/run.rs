@@ -5,28 +5,50 @@ use lmsync_core::run::RunSummary;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use crate::app::App;
-use crate::cli::RunArgs;
+use lmsync_core::RunError;
+use lmsync_core::area::AreaError;
+
+use crate::app::{App, Job};
+use crate::cli::{CourseOp, RunArgs, ToolName};
 
 pub fn run(app: &App, args: RunArgs) -> Result<i32> {
-    let result = app.run_tool(
-        args.tool,
-        args.file,
-        args.dry_run,
-        args.confirm_deletes,
-        "cli",
-        Arc::new(AtomicBool::new(false)),
-    )?;
-    match result {
-        Ok(summary) => {
-            print_summary(app, &summary);
-            Ok(summary.exit_code())
+    let jobs: Vec<Job> = match (args.tool, args.op) {
+        (ToolName::Users, _) => vec![Job::Users],
+        (ToolName::Courses, CourseOp::Check) => vec![Job::CourseCheck],
+        (ToolName::Courses, CourseOp::Create) => vec![Job::CourseCreate],
+        (ToolName::Courses, CourseOp::Delete) => vec![Job::CourseDelete],
+        (ToolName::Courses, CourseOp::All) if args.file.is_some() => {
+            eprintln!("error: --file names one command file: choose its operation with --op check|create|delete");
+            return Ok(2);
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(2)
+        (ToolName::Courses, CourseOp::All) => vec![Job::CourseDelete, Job::CourseCreate],
+    };
+    let several = jobs.len() > 1;
+    let mut code = 0;
+    for job in jobs {
+        match app.run_tool(
+            job,
+            args.file.clone(),
+            args.dry_run,
+            args.confirm_deletes,
+            "cli",
+            Arc::new(AtomicBool::new(false)),
+        )? {
+            Ok(summary) => {
+                print_summary(app, &summary);
+                code = code.max(summary.exit_code());
+            }
+            // Running every operation, a missing file only means that operation has nothing to do.
+            Err(RunError::Area(AreaError::NotFound(path))) if several => {
+                println!("nothing to do for {job:?}: {path} does not exist")
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = 2;
+            }
         }
     }
+    Ok(code)
 }
 
 pub fn print_summary(app: &App, s: &RunSummary) {

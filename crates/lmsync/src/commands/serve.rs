@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::app::App;
-use crate::cli::ToolName;
+use crate::app::Job;
 use crate::commands::run::print_summary;
 
 pub fn serve(app: &App) -> Result<i32> {
@@ -70,7 +70,7 @@ fn scheduled_users_run(data: &std::path::Path, cancel: Arc<AtomicBool>) {
         Ok(app) => app,
         Err(e) => return tracing::error!("scheduled users run: {e:#}"),
     };
-    match app.run_tool(ToolName::Users, None, false, false, "schedule", cancel) {
+    match app.run_tool(Job::Users, None, false, false, "schedule", cancel) {
         Ok(Ok(summary)) => print_summary(&app, &summary),
         Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(path)))) => {
             tracing::info!("scheduled users run: no command file ({path}); nothing to do")

@@ -1,0 +1,91 @@
+//! Courses as the LMS stores them (Moodle's `course`, `course_sections`, `course_modules`,
+//! `course_categories`), and the values a course command file can set.
+
+use serde::Serialize;
+
+/// A course record. Times are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Course {
+    pub id: i64,
+    pub category: i64,
+    pub shortname: String,
+    pub fullname: String,
+    pub idnumber: String,
+    pub summary: String,
+    pub format: String,
+    pub visible: bool,
+    pub startdate: i64,
+    pub enddate: i64,
+    pub lang: String,
+    pub theme: String,
+    pub groupmode: i64,
+    pub groupmodeforce: bool,
+    pub maxbytes: i64,
+    pub showgrades: bool,
+    pub newsitems: i64,
+    pub enablecompletion: bool,
+    pub marker: i64,
+    pub legacyfiles: bool,
+    pub showreports: bool,
+    pub coursedisplay: i64,
+    pub defaultgroupingid: i64,
+    pub timecreated: i64,
+    pub timemodified: i64,
+}
+
+/// A section of a course; `name` None = the format's default name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Section {
+    pub number: u32,
+    pub name: Option<String>,
+    pub summary: String,
+    pub visible: bool,
+}
+
+/// An activity of a course, in the section numbered `section`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Activity {
+    pub modname: String,
+    pub name: String,
+    pub section: u32,
+    pub idnumber: String,
+    pub visible: bool,
+}
+
+/// A course category.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Category {
+    pub id: i64,
+    pub parent: Option<i64>,
+    pub name: String,
+    pub idnumber: String,
+    pub visible: bool,
+}
+
+/// Where a course goes: an existing category, or a path of names whose missing tail is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryRef {
+    Existing(i64),
+    /// Names from the top level; found or created at apply time, so two lines of one chunk that
+    /// name the same new category share it.
+    Path {
+        names: Vec<String>,
+        visible: bool,
+    },
+}
+
+/// The teacher of a course line: user, role shortname.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Teacher {
+    pub userid: i64,
+    pub username: String,
+    pub roleid: i64,
+    pub role: String,
+}
+
+/// State of the self or guest enrolment instance a line asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceState {
+    Enabled,
+    Disabled,
+}
