@@ -54,6 +54,8 @@ pub trait LmsTarget {
     fn categories(&mut self) -> Result<Vec<Category>, TargetError>;
     /// Sections and activities of a course (to copy it as a template).
     fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError>;
+    /// Meta links: master course id, meta course id, whether the link is enabled.
+    fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError>;
     /// Roles: id and shortname.
     fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError>;
     /// Applies a chunk of changes for run `run`, each in isolation (one refused change does not

@@ -25,6 +25,9 @@ pub enum ChangeKind {
     WriteCourse(Box<CourseWrite>),
     /// Delete a course and everything in it, and the meta links of other courses to it.
     DeleteCourse { id: i64 },
+    /// Link `meta` to `master` (the meta course's enrolments derive from the master's), or
+    /// remove the link (`add` false).
+    MetaLink { master: i64, meta: i64, add: bool },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

@@ -173,6 +173,16 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
                 Err(Failure::Refused(ChangeError::new("course.not_found", format!("course id {id} no longer exists"))))
             }
         },
+        ChangeKind::MetaLink { master, meta, add } => {
+            let (id, changed) = crate::courses::meta_link(conn, *master, *meta, *add)?;
+            if changed {
+                let link = serde_json::json!({ "master": master, "meta": meta, "instance": id }).to_string();
+                let (action, before, after) =
+                    if *add { ("create", None, Some(link)) } else { ("delete", Some(link), None) };
+                journal(conn, run, change, Entry { entity: "meta_link", id, action, before, after })?;
+            }
+            Ok(Applied { id, changed })
+        }
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

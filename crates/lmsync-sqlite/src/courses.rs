@@ -302,3 +302,32 @@ pub(crate) fn delete(conn: &Connection, id: i64) -> rusqlite::Result<Option<Cour
     conn.prepare_cached("DELETE FROM course WHERE id = ?1")?.execute([id])?;
     Ok(Some(course))
 }
+
+/// Makes or removes a meta link; the triggers of migration 003 derive the enrolments. Returns
+/// the instance id and whether anything changed.
+pub(crate) fn meta_link(conn: &Connection, master: i64, meta: i64, add: bool) -> rusqlite::Result<(i64, bool)> {
+    let current: Option<(i64, i64)> = conn
+        .prepare_cached("SELECT id, status FROM enrol WHERE enrol = 'meta' AND course = ?1 AND customint1 = ?2")?
+        .query_row(params![meta, master], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match (current, add) {
+        (Some((id, 0)), true) => Ok((id, false)),
+        (Some((id, _)), true) => {
+            conn.prepare_cached("UPDATE enrol SET status = 0, timemodified = ?1 WHERE id = ?2")?
+                .execute(params![now(), id])?;
+            Ok((id, true))
+        }
+        (None, true) => {
+            conn.prepare_cached(
+                "INSERT INTO enrol (enrol, course, status, sortorder, customint1, timecreated, timemodified) VALUES ('meta', ?1, 0, (SELECT count(*) FROM enrol WHERE course = ?1), ?2, ?3, ?3)",
+            )?
+            .execute(params![meta, master, now()])?;
+            Ok((conn.last_insert_rowid(), true))
+        }
+        (Some((id, _)), false) => {
+            conn.prepare_cached("DELETE FROM enrol WHERE id = ?1")?.execute([id])?;
+            Ok((id, true))
+        }
+        (None, false) => Ok((0, false)),
+    }
+}

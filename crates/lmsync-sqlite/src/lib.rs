@@ -53,6 +53,8 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // Derived enrolments (meta links) propagate through chains of triggers.
+        conn.pragma_update(None, "recursive_triggers", "ON").map_err(open_err)?;
         // Per-line savepoints copy pages to a sub-journal: keep it in memory, not in a temp file.
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(open_err)?;
         // 32 MiB of page cache: lookups of a chunk hit memory, and memory stays flat.
@@ -112,6 +114,17 @@ impl LmsTarget for SqliteStore {
 
     fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError> {
         courses::content(&self.conn, course).map_err(unavailable)
+    }
+
+    fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT customint1, course, status = 0 FROM enrol WHERE enrol = 'meta' AND customint1 IS NOT NULL",
+            )
+            .map_err(unavailable)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
     }
 
     fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError> {

@@ -3,8 +3,11 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_model.sql"), include_str!("migrations/002_course_fields.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_model.sql"),
+    include_str!("migrations/002_course_fields.sql"),
+    include_str!("migrations/003_meta_links.sql"),
+];
 
 /// Brings the database schema up to date, each migration in its own transaction.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {

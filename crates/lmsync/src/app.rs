@@ -6,7 +6,7 @@ use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
-use lmsync_core::tools::courses::{CheckTool, DeleteTool, UploadTool};
+use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, UploadTool};
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -57,6 +57,7 @@ impl App {
                 (Box::new(UploadTool::new(c.clone(), self.clock.clone())), c.upload_file.clone(), "uploadcourses.csv")
             }
             Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
+            Job::CourseMetas => (Box::new(MetasTool::new(c)), c.metas_file.clone(), "metacourses.csv"),
         })
     }
 
@@ -99,4 +100,5 @@ pub enum Job {
     CourseCheck,
     CourseCreate,
     CourseDelete,
+    CourseMetas,
 }

@@ -44,7 +44,8 @@ pub enum CourseOp {
     Check,
     Create,
     Delete,
-    /// The scheduled order: delete, then create (each with its configured file).
+    Metas,
+    /// The scheduled order: delete, create, metas (each with its configured file).
     All,
 }
 

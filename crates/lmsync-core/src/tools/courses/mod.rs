@@ -1,16 +1,18 @@
 //! The courses tool (spec/courses.md): one operation per command file — `check` (do these
 //! courses exist?), `create` (create or update courses, their categories, sections, self/guest
-//! instances and teachers, optionally from a template), `delete`.
+//! instances and teachers, optionally from a template), `delete`, and `metas` (meta links).
 
 mod categories;
 mod check;
 mod delete;
 mod index;
 mod line;
+mod metas;
 mod upload;
 
 pub use check::CheckTool;
 pub use delete::DeleteTool;
+pub use metas::MetasTool;
 pub use upload::UploadTool;
 
 use lmsync_model::Course;
@@ -19,7 +21,7 @@ use crate::settings::CourseIdentity;
 use crate::target::CourseKeys;
 
 /// Operations of the courses tool, in the order `all` runs them.
-pub const OPERATIONS: &[&str] = &["delete", "create"];
+pub const OPERATIONS: &[&str] = &["delete", "create", "metas"];
 
 /// `[shortname] {idnumber} fullname (id N)`, how reports name a course.
 pub(crate) fn describe(c: &Course) -> String {
