@@ -1,7 +1,7 @@
 //! Changes a tool plans for one input line, and what the target answers when applying them.
 //! Each change carries its before/after values so the target can journal it as it applies.
 
-use crate::course::{Activity, CategoryRef, Course, InstanceState, Section, Teacher};
+use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 use crate::user::{FieldValue, User, UserField};
 
 /// One planned change, tied to the input line it comes from and the key of its entity.
@@ -28,6 +28,8 @@ pub enum ChangeKind {
     /// Link `meta` to `master` (the meta course's enrolments derive from the master's), or
     /// remove the link (`add` false).
     MetaLink { master: i64, meta: i64, add: bool },
+    /// Remove the user data `options` names from a course.
+    ResetCourse { id: i64, options: Box<ResetOptions> },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

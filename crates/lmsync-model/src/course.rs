@@ -89,3 +89,26 @@ pub enum InstanceState {
     Enabled,
     Disabled,
 }
+
+/// What a course reset removes (spec/courses.md §7): each flag one kind of user data.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ResetOptions {
+    pub events: bool,
+    pub logs: bool,
+    pub notes: bool,
+    pub completion: bool,
+    pub blog_associations: bool,
+    pub comments: bool,
+    pub local_role_assignments: bool,
+    pub local_role_overrides: bool,
+    pub grade_items: bool,
+    pub grades: bool,
+    /// Users holding any of these roles (ids) are unenrolled.
+    pub unenrol_roles: Vec<i64>,
+    pub groups_remove: bool,
+    pub groups_members: bool,
+    pub groupings_remove: bool,
+    pub groupings_members: bool,
+    /// Activity types (`forum`, `quiz`, …) whose user data is removed.
+    pub modules: Vec<String>,
+}

@@ -7,6 +7,6 @@ pub mod outcome;
 pub mod user;
 
 pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
-pub use course::{Activity, Category, CategoryRef, Course, InstanceState, Section, Teacher};
+pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 pub use outcome::{LineOutcome, Outcome, OutcomeCounts};
 pub use user::{FieldValue, ProfileField, ProfileFieldType, User, UserField};

@@ -183,6 +183,20 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
             }
             Ok(Applied { id, changed })
         }
+        ChangeKind::ResetCourse { id, options } => {
+            let removed = crate::reset::reset(conn, *id, options)?;
+            let changed = removed.values().any(|n| *n > 0);
+            if changed {
+                let after = serde_json::json!({ "options": options, "removed": removed }).to_string();
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "course", id: *id, action: "reset", before: None, after: Some(after) },
+                )?;
+            }
+            Ok(Applied { id: *id, changed })
+        }
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

@@ -6,6 +6,7 @@ mod apply;
 mod courses;
 mod migrations;
 mod profile_fields;
+mod reset;
 mod runs;
 mod tables;
 mod users;

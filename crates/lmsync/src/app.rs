@@ -6,7 +6,7 @@ use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
-use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, UploadTool};
+use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -58,6 +58,7 @@ impl App {
             }
             Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
             Job::CourseMetas => (Box::new(MetasTool::new(c)), c.metas_file.clone(), "metacourses.csv"),
+            Job::CourseReset => (Box::new(ResetTool::new(c)), c.reset_file.clone(), "resetcourses.csv"),
         })
     }
 
@@ -101,4 +102,5 @@ pub enum Job {
     CourseCreate,
     CourseDelete,
     CourseMetas,
+    CourseReset,
 }

@@ -45,6 +45,8 @@ pub enum CourseOp {
     Create,
     Delete,
     Metas,
+    /// Remove course user data (never part of `all`).
+    Reset,
     /// The scheduled order: delete, create, metas (each with its configured file).
     All,
 }

@@ -18,8 +18,11 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
         (ToolName::Courses, CourseOp::Create) => vec![Job::CourseCreate],
         (ToolName::Courses, CourseOp::Delete) => vec![Job::CourseDelete],
         (ToolName::Courses, CourseOp::Metas) => vec![Job::CourseMetas],
+        (ToolName::Courses, CourseOp::Reset) => vec![Job::CourseReset],
         (ToolName::Courses, CourseOp::All) if args.file.is_some() => {
-            eprintln!("error: --file names one command file: choose its operation with --op check|create|delete|metas");
+            eprintln!(
+                "error: --file names one command file: choose its operation with --op check|create|delete|metas|reset"
+            );
             return Ok(2);
         }
         (ToolName::Courses, CourseOp::All) => vec![Job::CourseDelete, Job::CourseCreate, Job::CourseMetas],

@@ -1,6 +1,7 @@
 //! The courses tool (spec/courses.md): one operation per command file — `check` (do these
 //! courses exist?), `create` (create or update courses, their categories, sections, self/guest
-//! instances and teachers, optionally from a template), `delete`, and `metas` (meta links).
+//! instances and teachers, optionally from a template), `delete`, `metas` (meta links) and
+//! `reset` (remove course user data).
 
 mod categories;
 mod check;
@@ -8,11 +9,13 @@ mod delete;
 mod index;
 mod line;
 mod metas;
+mod reset;
 mod upload;
 
 pub use check::CheckTool;
 pub use delete::DeleteTool;
 pub use metas::MetasTool;
+pub use reset::ResetTool;
 pub use upload::UploadTool;
 
 use lmsync_model::Course;
