@@ -30,6 +30,8 @@ pub enum ChangeKind {
     MetaLink { master: i64, meta: i64, add: bool },
     /// Remove the user data `options` names from a course.
     ResetCourse { id: i64, options: Box<ResetOptions> },
+    /// Delete an empty category (no course, cohort or subcategory in it).
+    DeleteCategory { id: i64 },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

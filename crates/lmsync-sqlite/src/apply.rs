@@ -197,6 +197,21 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
             }
             Ok(Applied { id: *id, changed })
         }
+        ChangeKind::DeleteCategory { id } => match crate::courses::delete_empty_category(conn, *id)? {
+            Some(before) => {
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "category", id: *id, action: "delete", before: Some(before), after: None },
+                )?;
+                Ok(Applied { id: *id, changed: true })
+            }
+            None => Err(Failure::Refused(ChangeError::new(
+                "category.not_empty",
+                format!("category {id} is not empty (or no longer exists)"),
+            ))),
+        },
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

@@ -331,3 +331,23 @@ pub(crate) fn meta_link(conn: &Connection, master: i64, meta: i64, add: bool) ->
         (None, false) => Ok((0, false)),
     }
 }
+
+/// Deletes a category if it holds no course, cohort or subcategory; returns it as JSON.
+pub(crate) fn delete_empty_category(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    let empty: bool = conn.query_row(
+        "SELECT NOT EXISTS (SELECT 1 FROM course WHERE category = ?1) AND NOT EXISTS (SELECT 1 FROM cohort WHERE categoryid = ?1)
+            AND NOT EXISTS (SELECT 1 FROM course_categories WHERE parent = ?1) AND EXISTS (SELECT 1 FROM course_categories WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if !empty {
+        return Ok(None);
+    }
+    let before: String = conn.query_row(
+        "SELECT json_object('id', id, 'parent', parent, 'name', name, 'idnumber', idnumber, 'visible', visible) FROM course_categories WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    conn.execute("DELETE FROM course_categories WHERE id = ?1", [id])?;
+    Ok(Some(before))
+}

@@ -30,6 +30,50 @@ pub enum Command {
     /// List or define custom user profile fields (the `profile_field_<name>` columns).
     #[command(subcommand)]
     ProfileFields(ProfileFieldsCommand),
+    /// Course utilities: build delete or reset files, clean empty categories.
+    #[command(subcommand)]
+    Courses(CoursesCommand),
+}
+
+/// Which courses a utility works on (all given filters apply).
+#[derive(Debug, Args)]
+pub struct Selection {
+    /// Courses in this category path (`Faculty/Department`) or below it.
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Shortnames matching this pattern (`*` and `?` wildcards).
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Courses with this idnumber (repeat for several).
+    #[arg(long)]
+    pub idnumber: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoursesCommand {
+    /// Write courses.delete_file listing the selected courses.
+    MakeDeleteFile {
+        #[command(flatten)]
+        selection: Selection,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Write courses.reset_file resetting the selected courses (review its values before running it).
+    MakeResetFile {
+        #[command(flatten)]
+        selection: Selection,
+        #[arg(long)]
+        force: bool,
+    },
+    /// List categories with no course, cohort or non-empty subcategory; delete them with --confirm.
+    CleanCategories {
+        /// Only below this category path.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

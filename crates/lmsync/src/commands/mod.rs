@@ -1,5 +1,6 @@
 //! One module per command; `dispatch` maps the parsed command line to it.
 
+mod courses;
 mod export;
 mod profile_fields;
 mod run;
@@ -20,5 +21,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Export(args) => export::export(&app, args),
         Command::Runs(args) => runs::runs(&app, args),
         Command::ProfileFields(cmd) => profile_fields::profile_fields(&app, cmd),
+        Command::Courses(cmd) => courses::courses_command(&app, cmd),
     }
 }
