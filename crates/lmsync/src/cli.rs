@@ -66,6 +66,9 @@ pub enum CoursesCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Write a Moodle backup (.mbz) of a course into its backup folder (files/backups/course_<id>/),
+    /// where templates naming the course find it.
+    Backup { shortname: String },
     /// List categories with no course, cohort or non-empty subcategory; delete them with --confirm.
     CleanCategories {
         /// Only below this category path.

@@ -171,6 +171,7 @@ impl Engine<'_> {
             report.note(n.clone())?;
         }
         let ctx = ToolContext {
+            area_root: self.area.root().to_path_buf(),
             run_id,
             dry_run: req.dry_run,
             reports_dir: reports_dir.clone(),

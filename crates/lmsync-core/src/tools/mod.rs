@@ -34,6 +34,8 @@ pub struct ToolContext {
     /// `YYYYmmdd-HHMM` of the run start, for file names.
     pub stamp: String,
     pub input_name: String,
+    /// The file area root (templates and backups live there).
+    pub area_root: PathBuf,
 }
 
 /// A file-level refusal raised by a tool before any line is processed.

@@ -7,6 +7,8 @@ use lmsync_model::{Change, ChangeKind, OutcomeCounts};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
+use lmsync_core::tools::courses::templates;
+
 use crate::app::App;
 use crate::cli::{CoursesCommand, Selection};
 
@@ -140,6 +142,20 @@ pub fn courses_command(app: &App, cmd: CoursesCommand) -> Result<i32> {
             println!("{} courses listed; review the file, then: lmsync run courses --op reset", chosen.len());
         }
         CoursesCommand::CleanCategories { from, confirm } => return clean_categories(app, from.as_deref(), confirm),
+        CoursesCommand::Backup { shortname } => {
+            let mut store = app.store()?;
+            let keys = lmsync_core::target::CourseKeys { shortnames: vec![shortname.clone()], ..Default::default() };
+            let Some(course) = store.courses(&keys)?.into_iter().find(|x| x.shortname == shortname) else {
+                bail!("no course has the shortname {shortname}");
+            };
+            let (sections, activities) = store.course_content(course.id)?;
+            let dir = templates::backup_dir(app.area().root(), course.id);
+            std::fs::create_dir_all(&dir)?;
+            let stamp = app.clock.stamp(app.clock.now());
+            let path = lmsync_core::area::FileArea::unique_path(&dir, &format!("{stamp}_{shortname}.mbz"));
+            lmsync_mbz::write_mbz(&templates::to_structure(&course, sections, activities), &path)?;
+            println!("wrote {}; a template naming {shortname} now uses this backup", path.display());
+        }
     }
     Ok(0)
 }

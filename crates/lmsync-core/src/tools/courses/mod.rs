@@ -10,6 +10,7 @@ mod index;
 mod line;
 mod metas;
 mod reset;
+pub mod templates;
 mod upload;
 
 pub use check::CheckTool;

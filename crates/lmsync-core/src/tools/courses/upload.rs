@@ -3,14 +3,13 @@
 //! `courses.force_update`, updates existing ones (absent columns unchanged).
 
 use lmsync_csv::{ColumnRules, Columns};
-use lmsync_model::{
-    Activity, Change, ChangeKind, Course, CourseWrite, InstanceState, LineOutcome, Outcome, Section, Teacher,
-};
+use lmsync_model::{Change, ChangeKind, Course, CourseWrite, InstanceState, LineOutcome, Outcome, Section, Teacher};
 use std::collections::{BTreeMap, HashSet};
 
 use super::categories::Categories;
 use super::index::CourseIndex;
 use super::line::{self, Value};
+use super::templates::{self, Template};
 use super::{describe, keys};
 use crate::clock::Clock;
 use crate::settings::{CourseIdentity, CourseSettings, TemplateMode};
@@ -69,6 +68,8 @@ struct Cols {
 
 pub struct UploadTool {
     s: CourseSettings,
+    /// Where `.mbz` templates and course backups are looked for.
+    area_root: std::path::PathBuf,
     clock: Clock,
     cols: Cols,
     /// Shortnames earlier lines of the file named: one line per course.
@@ -94,7 +95,14 @@ type Refusal = (&'static str, String);
 
 impl UploadTool {
     pub fn new(settings: CourseSettings, clock: Clock) -> Self {
-        UploadTool { s: settings, clock, cols: Cols::default(), seen: HashSet::new(), roles: Vec::new() }
+        UploadTool {
+            s: settings,
+            area_root: std::path::PathBuf::new(),
+            clock,
+            cols: Cols::default(),
+            seen: HashSet::new(),
+            roles: Vec::new(),
+        }
     }
 
     fn wanted(&self, row: &Row) -> Result<Wanted, Refusal> {
@@ -241,24 +249,19 @@ impl UploadTool {
         }
     }
 
-    fn template_content(
-        &self,
-        name: &str,
-        data: &ChunkData,
-        target: &mut dyn LmsTarget,
-    ) -> Result<(Vec<Section>, Vec<Activity>), Refusal> {
+    fn template(&self, name: &str, data: &ChunkData, target: &mut dyn LmsTarget) -> Result<Template, Refusal> {
         if name.contains(".mbz") {
-            return Err((
-                "course.template_backup",
-                format!(
-                    "template {name}: error -22, reading .mbz backups is not available yet; use a template course shortname"
-                ),
-            ));
+            return templates::read(&templates::area_path(&self.area_root, name)?, name);
         }
-        let template = data.index.by_shortname(name).filter(|c| c.id > 0).ok_or_else(|| {
+        let course = data.index.by_shortname(name).filter(|c| c.id > 0).ok_or_else(|| {
             ("course.template_not_found", format!("error -7: the template course {name} does not exist"))
         })?;
-        target.course_content(template.id).map_err(|e| ("target.unavailable", e.to_string()))
+        if let Some(backup) = templates::newest_backup(&self.area_root, course.id) {
+            return templates::read(&backup, name);
+        }
+        let (sections, activities) =
+            target.course_content(course.id).map_err(|e| ("target.unavailable", e.to_string()))?;
+        Ok(Template { settings: templates::settings_of(course), sections, activities })
     }
 
     fn plan_line(&mut self, row: &Row, data: &mut ChunkData, target: &mut dyn LmsTarget) -> Result<Planned, Refusal> {
@@ -320,12 +323,24 @@ impl UploadTool {
             .categories
             .resolve(self.s.category_identifier, w.category.as_deref().unwrap_or(""), self.s.new_categories_visible)
             .map_err(|m| ("course.unknown_category", m))?;
-        let (base_sections, activities) = match &w.template {
-            Some(t) => self.template_content(t, data, target)?,
+        let template = match &w.template {
+            Some(t) => Some(self.template(t, data, target)?),
+            None => None,
+        };
+        let mut course = new_course(self.clock.now());
+        let (base_sections, activities) = match template {
+            Some(t) => {
+                // The template's settings first; the line's own values win.
+                let s = t.settings;
+                (course.format, course.summary, course.showgrades, course.newsitems) =
+                    (s.format, s.summary, s.showgrades, s.newsitems);
+                (course.groupmode, course.groupmodeforce, course.enablecompletion, course.lang) =
+                    (s.groupmode, s.groupmodeforce, s.enablecompletion, s.lang);
+                (t.sections, t.activities)
+            }
             None => (Vec::new(), Vec::new()),
         };
         let minimum = if w.topics.is_empty() && base_sections.is_empty() { self.s.default_sections } else { 0 };
-        let mut course = new_course(self.clock.now());
         for (f, v) in &w.values {
             line::set(&mut course, f, v);
         }
@@ -388,7 +403,10 @@ impl UploadTool {
             changed.push("category");
         }
         let template = match (&w.template, self.s.template_mode) {
-            (Some(t), TemplateMode::Add | TemplateMode::Replace) => Some(self.template_content(t, data, target)?),
+            (Some(t), TemplateMode::Add | TemplateMode::Replace) => {
+                let t = self.template(t, data, target)?;
+                Some((t.sections, t.activities))
+            }
             _ => None,
         };
         let (current, _) = if w.topics.is_empty() && template.is_none() {
@@ -477,9 +495,10 @@ impl Tool for UploadTool {
     fn start(
         &mut self,
         columns: &Columns,
-        _: &ToolContext,
+        ctx: &ToolContext,
         target: &mut dyn LmsTarget,
     ) -> Result<Vec<String>, ToolError> {
+        self.area_root = ctx.area_root.clone();
         self.roles = target.roles().map_err(|e| ToolError { code: "target.unavailable", message: e.to_string() })?;
         let mut notes = vec![format!(
             "courses are matched by {}; existing courses are {}",
