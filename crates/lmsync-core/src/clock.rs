@@ -43,6 +43,14 @@ impl Clock {
         self.format(ts, "%Y-%m-%d %H:%M:%S %:z")
     }
 
+    /// When `schedule` fires next after `after`, read in this clock's zone.
+    pub fn next_fire(&self, schedule: &crate::schedule::Schedule, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.zone {
+            Some(z) => schedule.next_after(&after.with_timezone(&z)),
+            None => schedule.next_after(&after.with_timezone(&Local)),
+        }
+    }
+
     /// Parses a date of a command file (DECISIONS §2) in this clock's zone.
     pub fn parse_date(&self, value: &str) -> Option<i64> {
         match self.zone {

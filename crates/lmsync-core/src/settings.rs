@@ -126,11 +126,13 @@ impl std::fmt::Debug for SmtpSettings {
 pub struct ScheduleSettings {
     /// Cron expression (minute hour day-of-month month day-of-week); empty = off.
     pub users: String,
+    /// Courses: delete, then create, then meta links.
+    pub courses: String,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { users: "0 */6 * * *".into() }
+        ScheduleSettings { users: "0 */6 * * *".into(), courses: "0 */12 * * *".into() }
     }
 }
 

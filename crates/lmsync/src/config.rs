@@ -104,6 +104,7 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
 pub fn check(s: &Settings) -> Result<()> {
     Clock::new(&s.timezone)?;
     Schedule::parse("users", &s.schedule.users)?;
+    Schedule::parse("courses", &s.schedule.courses)?;
     lmsync_core::run::dialect(s)?;
     if !(4..=31).contains(&s.users.password_cost) {
         bail!("users.password_cost = {} is outside 4-31", s.users.password_cost);

@@ -1,6 +1,6 @@
-//! `lmsync serve`: the integration service. For now it prepares the data directory, recovers
-//! runs a crash interrupted, and runs the users tool on its schedule until Ctrl-C; the drop
-//! folder watcher and the web console join it later.
+//! `lmsync serve`: the integration service. It prepares the data directory and runs each
+//! tool on its schedule (DECISIONS §6: tools due together run in dependency order) until
+//! Ctrl-C or SIGTERM; the drop folder watcher and the web console join it later.
 
 use anyhow::Result;
 use chrono::Utc;
@@ -12,8 +12,23 @@ use crate::app::App;
 use crate::app::Job;
 use crate::commands::run::print_summary;
 
+/// Scheduled tasks in dependency order, with the jobs each runs.
+const TASKS: &[(&str, &[Job])] =
+    &[("users", &[Job::Users]), ("courses", &[Job::CourseDelete, Job::CourseCreate, Job::CourseMetas])];
+
+fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>> {
+    let s = &app.settings.schedule;
+    TASKS
+        .iter()
+        .map(|(name, jobs)| {
+            let expr = if *name == "users" { &s.users } else { &s.courses };
+            Ok((*name, *jobs, Schedule::parse(name, expr)?))
+        })
+        .collect()
+}
+
 pub fn serve(app: &App) -> Result<i32> {
-    let schedule = Schedule::parse("users", &app.settings.schedule.users)?;
+    let schedules = schedules(app)?;
     // Opening the store migrates it, so a broken database shows now rather than at the first run.
     drop(app.store()?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -33,12 +48,20 @@ pub fn serve(app: &App) -> Result<i32> {
         println!("  drop folder:    {}", app.data.drop_dir().display());
         loop {
             let now = Utc::now();
-            let Some(next) = schedule.next_after(&now.with_timezone(&chrono::Local)) else {
-                println!("  users: no schedule (schedule.users is empty)");
+            let fires: Vec<_> = schedules
+                .iter()
+                .filter_map(|(name, jobs, sch)| app.clock.next_fire(sch, now).map(|t| (t, *name, *jobs)))
+                .collect();
+            let Some(next) = fires.iter().map(|(t, _, _)| *t).min() else {
+                println!("  no task is scheduled (every [schedule] entry is empty)");
                 stop.recv().await;
                 break;
             };
-            println!("  users: next run at {}", app.clock.display(next.timestamp()));
+            for (t, name, _) in &fires {
+                println!("  {name}: next run at {}", app.clock.display(t.timestamp()));
+            }
+            let due: Vec<Job> =
+                fires.iter().filter(|(t, _, _)| *t == next).flat_map(|(_, _, jobs)| jobs.iter().copied()).collect();
             let wait = (next - now).to_std().unwrap_or_default();
             tokio::select! {
                 _ = stop.recv() => break,
@@ -47,11 +70,18 @@ pub fn serve(app: &App) -> Result<i32> {
             let job_cancel = cancel.clone();
             let mut job = tokio::task::spawn_blocking({
                 let data = app.data.root.clone();
-                move || scheduled_users_run(&data, job_cancel)
+                move || {
+                    for j in due {
+                        if job_cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        scheduled_run(&data, j, job_cancel.clone());
+                    }
+                }
             });
             tokio::select! {
                 _ = stop.recv() => {
-                    println!("stopping: waiting for the users run to reach a safe point");
+                    println!("stopping: waiting for the running job to reach a safe point");
                     cancel.store(true, Ordering::Relaxed);
                     let _ = (&mut job).await;
                     break;
@@ -65,18 +95,18 @@ pub fn serve(app: &App) -> Result<i32> {
 }
 
 /// A scheduled run re-reads the settings, so edits apply without a restart.
-fn scheduled_users_run(data: &std::path::Path, cancel: Arc<AtomicBool>) {
+fn scheduled_run(data: &std::path::Path, job: Job, cancel: Arc<AtomicBool>) {
     let app = match App::open(data) {
         Ok(app) => app,
-        Err(e) => return tracing::error!("scheduled users run: {e:#}"),
+        Err(e) => return tracing::error!("scheduled {job:?} run: {e:#}"),
     };
-    match app.run_tool(Job::Users, None, false, false, "schedule", cancel) {
+    match app.run_tool(job, None, false, false, "schedule", cancel) {
         Ok(Ok(summary)) => print_summary(&app, &summary),
         Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(path)))) => {
-            tracing::info!("scheduled users run: no command file ({path}); nothing to do")
+            tracing::info!("scheduled {job:?} run: no command file ({path}); nothing to do")
         }
-        Ok(Err(e)) => tracing::error!("scheduled users run could not run: {e}"),
-        Err(e) => tracing::error!("scheduled users run: {e:#}"),
+        Ok(Err(e)) => tracing::error!("scheduled {job:?} run could not run: {e}"),
+        Err(e) => tracing::error!("scheduled {job:?} run: {e:#}"),
     }
 }
 
