@@ -24,6 +24,13 @@ enum What {
         #[arg(long, default_value_t = 0)]
         touch_every: u64,
     },
+    /// A course file: shortname, fullname, idnumber, a category path (faculty/department) and
+    /// four topics; with --template every course is made from that template course.
+    Courses {
+        rows: u64,
+        #[arg(long)]
+        template: Option<String>,
+    },
     /// Read a command file with the CSV engine (default dialect) and print rows/s.
     Read { file: std::path::PathBuf },
 }
@@ -38,6 +45,7 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().what {
         What::Users { rows, passwords, touch_every } => users(rows, passwords, touch_every),
         What::Read { file } => read(&file),
+        What::Courses { rows, template } => courses(rows, template.as_deref()),
     }
 }
 
@@ -67,6 +75,23 @@ fn users(rows: u64, passwords: bool, touch_every: u64) -> anyhow::Result<()> {
         write!(out, "user{i:07};ID{i:07};{first};{last};user{i:07}@example.edu;{city};FR;fr")?;
         if passwords {
             write!(out, ";Pw-{i:07}!x")?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn courses(rows: u64, template: Option<&str>) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    write!(out, "shortname;fullname;idnumber;category;topic1;topic2;topic3;topic4")?;
+    writeln!(out, "{}", if template.is_some() { ";template" } else { "" })?;
+    for i in 0..rows {
+        let faculty = ["Sciences", "Lettres", "Droit", "Médecine"][(i % 4) as usize];
+        let dept = i / 4 % 25;
+        write!(out, "C{i:06};Course {i} — {faculty};CID{i:06};{faculty}/Dept {dept:02};Intro|Welcome;Week 2;Week 3;Exam|Final exam")?;
+        if let Some(t) = template {
+            write!(out, ";{t}")?;
         }
         writeln!(out)?;
     }
