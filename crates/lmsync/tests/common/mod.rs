@@ -320,3 +320,119 @@ pub fn assert_same_export(before: &[Value], after: &[Value], context: &str) {
         assert_eq!(b, a, "{context}: account {} changed", b["username"]);
     }
 }
+
+// ---- Courses tool helpers (courses_*.rs) ----
+
+/// Course-side tables dumped by `Lms::course_state`, each with the order its rows are listed in.
+const COURSE_TABLES: [(&str, &str); 7] = [
+    ("course_categories", "id"),
+    ("course", "id"),
+    ("course_sections", "course, section"),
+    ("course_modules", "id"),
+    ("enrol", "id"),
+    ("user_enrolments", "id"),
+    ("role_assignments", "id"),
+];
+
+impl Lms {
+    /// `lmsync run courses --op <op> --file <file> <extra…>`.
+    pub fn run_courses(&self, op: &str, file: &Path, extra: &[&str]) -> Ran {
+        let mut args = vec!["run", "courses", "--op", op, "--file", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.exec(&args)
+    }
+
+    /// Writes `in/<name>` and runs it through `courses --op <op>`.
+    pub fn courses_file(&self, op: &str, name: &str, bytes: impl AsRef<[u8]>, extra: &[&str]) -> Ran {
+        let path = self.write(name, bytes);
+        self.run_courses(op, &path, extra)
+    }
+
+    /// `lmsync export <what> --format json` (categories, courses, sections, course-links), parsed.
+    pub fn export_json(&self, what: &str) -> Vec<Value> {
+        let r = self.exec(&["export", what, "--format", "json"]);
+        assert_eq!(r.code, 0, "export {what} failed: {r:?}");
+        match serde_json::from_str::<Value>(&r.stdout).expect("export is not JSON") {
+            Value::Array(a) => a,
+            other => panic!("export {what} is not an array: {other}"),
+        }
+    }
+
+    /// Writable connection to `lms.db`, for tests that prepare data the tools cannot make.
+    pub fn db_write(&self) -> rusqlite::Connection {
+        let c = rusqlite::Connection::open(self.data.join("lms.db")).expect("cannot open lms.db");
+        c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+        c
+    }
+
+    /// Every row of the course-side tables (timestamps included), one string per row.
+    pub fn course_state(&self) -> BTreeMap<&'static str, Vec<String>> {
+        let db = self.db();
+        COURSE_TABLES
+            .iter()
+            .map(|(table, order)| {
+                let mut stmt = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((0..n).map(|i| show_sql(r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                (*table, rows)
+            })
+            .collect()
+    }
+
+    /// Moves every timestamp of the course-side tables 1000 s into the past, so that a later
+    /// rewrite shows in `course_state` even within the same second.
+    pub fn age_course_timestamps(&self) {
+        let c = self.db_write();
+        for table in ["course_categories", "course", "course_sections", "enrol", "user_enrolments", "role_assignments"]
+        {
+            c.execute(&format!("UPDATE {table} SET timemodified = timemodified - 1000"), []).unwrap();
+        }
+    }
+}
+
+/// One SQL value, readably.
+fn show_sql(v: rusqlite::types::ValueRef<'_>) -> String {
+    use rusqlite::types::ValueRef::*;
+    match v {
+        Null => "NULL".into(),
+        Integer(i) => i.to_string(),
+        Real(f) => f.to_string(),
+        Text(t) => format!("{:?}", String::from_utf8_lossy(t)),
+        Blob(b) => format!("<{} bytes>", b.len()),
+    }
+}
+
+impl Lms {
+    /// Runs `path` a second time through `courses --op create` (after `age_course_timestamps`)
+    /// and asserts it changes nothing: same `course_state`, nothing journalled, every line that
+    /// failed fails again with the same code, skipped lines are skipped again, every other line
+    /// reports `unchanged`. Returns the second run.
+    pub fn assert_create_rerun_unchanged(&self, path: &Path, first: &Ran, extra: &[&str]) -> Ran {
+        let report1 = self.json_report(first.run_id());
+        self.age_course_timestamps();
+        let before = self.course_state();
+        let second = self.run_courses("create", path, extra);
+        assert_eq!(second.code, first.code, "second run of {}: {second:?}", path.display());
+        let report2 = self.json_report(second.run_id());
+        assert_eq!(self.journalled(second.run_id()), 0, "second run journalled changes: {report2:#}");
+        for (table, rows) in self.course_state() {
+            assert_eq!(before[table], rows, "second run of {} changed table {table}", path.display());
+        }
+        assert_eq!(outcomes(&report1).len(), outcomes(&report2).len(), "{report2:#}");
+        for (a, b) in lines(&report1).iter().zip(lines(&report2)) {
+            assert_eq!(a["line"], b["line"]);
+            match a["outcome"].as_str().unwrap() {
+                "failed" => assert_eq!((&b["outcome"], &b["code"]), (&a["outcome"], &a["code"]), "{b}"),
+                "skipped" => assert_eq!(b["outcome"], "skipped", "{b}"),
+                _ => assert_eq!(b["outcome"], "unchanged", "second run: {b}"),
+            }
+        }
+        second
+    }
+}
