@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_model.sql"),
     include_str!("migrations/002_course_fields.sql"),
     include_str!("migrations/003_meta_links.sql"),
+    include_str!("migrations/004_course_user_data.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own transaction.

@@ -96,6 +96,10 @@ impl ResetTool {
         ResetTool { identity: settings.reset_identifier, columns: Vec::new(), key: 0, roles: Vec::new() }
     }
 
+    fn has(&self, column: &str) -> bool {
+        self.columns.iter().any(|(n, _)| n == column)
+    }
+
     fn options(&self, row: &Row, modules_in_course: &[String]) -> Result<ResetOptions, Refusal> {
         let get = |name: &str| {
             self.columns
@@ -109,9 +113,11 @@ impl ResetTool {
             events: flag("events", get("events"))?,
             logs: flag("logs", get("logs"))?,
             notes: flag("notes", get("notes"))?,
+            // A missing completion column resets nothing (upstream tied it to another column, Q46);
+            // blog links and comments keep tool_sync's rule: a missing column means yes.
             completion: flag("completion", get("completion"))?,
-            blog_associations: flag("blog_associations", get("blog_associations"))?,
-            comments: flag("comments", get("comments"))?,
+            blog_associations: !self.has("blog_associations") || flag("blog_associations", get("blog_associations"))?,
+            comments: !self.has("comments") || flag("comments", get("comments"))?,
             ..Default::default()
         };
         (o.local_role_assignments, o.local_role_overrides) =
