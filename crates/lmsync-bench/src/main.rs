@@ -89,7 +89,10 @@ fn courses(rows: u64, template: Option<&str>) -> anyhow::Result<()> {
     for i in 0..rows {
         let faculty = ["Sciences", "Lettres", "Droit", "Médecine"][(i % 4) as usize];
         let dept = i / 4 % 25;
-        write!(out, "C{i:06};Course {i} — {faculty};CID{i:06};{faculty}/Dept {dept:02};Intro|Welcome;Week 2;Week 3;Exam|Final exam")?;
+        write!(
+            out,
+            "C{i:06};Course {i} — {faculty};CID{i:06};{faculty}/Dept {dept:02};Intro|Welcome;Week 2;Week 3;Exam|Final exam"
+        )?;
         if let Some(t) = template {
             write!(out, ";{t}")?;
         }

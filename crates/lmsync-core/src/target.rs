@@ -38,6 +38,9 @@ pub struct CourseKeys {
 
 pub type ApplyResult = Vec<Result<Applied, ChangeError>>;
 
+/// Enrolment instances (method, enabled) and manual role assignments (user, role) of a course.
+pub type EnrolmentState = (Vec<(String, bool)>, Vec<(i64, i64)>);
+
 /// An LMS that tools write to. Calls are batch-shaped so a remote target can batch requests.
 pub trait LmsTarget {
     /// One line saying what this target is (kind and location).
@@ -54,6 +57,9 @@ pub trait LmsTarget {
     fn categories(&mut self) -> Result<Vec<Category>, TargetError>;
     /// Sections and activities of a course (to copy it as a template).
     fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError>;
+    /// A course's enrolment instances (method, enabled) in their order, and its manual role
+    /// assignments (user id, role id).
+    fn course_enrolment_state(&mut self, course: i64) -> Result<EnrolmentState, TargetError>;
     /// Meta links: master course id, meta course id, whether the link is enabled.
     fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError>;
     /// Roles: id and shortname.

@@ -49,6 +49,7 @@ pub struct CsvReader<R: Read> {
     /// The header ended with a delimiter, so records may carry one extra empty field.
     trailing_delimiter: bool,
     pad_short_records: bool,
+    ignore_extra_fields: bool,
     encoding: &'static Encoding,
     limit: usize,
     done: bool,
@@ -111,6 +112,7 @@ impl<R: Read> CsvReader<R> {
             header: Header { names, line, raw: header_raw },
             trailing_delimiter,
             pad_short_records: false,
+            ignore_extra_fields: false,
             encoding,
             limit,
             done: false,
@@ -147,6 +149,7 @@ impl<R: Read> CsvReader<R> {
             header: Header { names, line: 0, raw },
             trailing_delimiter: false,
             pad_short_records: false,
+            ignore_extra_fields: false,
             encoding,
             limit,
             done: false,
@@ -170,6 +173,12 @@ impl<R: Read> CsvReader<R> {
     /// Accept records with fewer fields than the header, padding them with empty values.
     /// Off by default (such records fail with `FieldCount`); upstream's enrolment and group
     /// tools accepted short lines, and their sample files rely on it.
+    /// Accept records with more fields than the header, dropping the extra ones (tool_sync's
+    /// course check lists ignore fields after the description). Off by default.
+    pub fn set_ignore_extra_fields(&mut self, ignore: bool) {
+        self.ignore_extra_fields = ignore;
+    }
+
     pub fn set_pad_short_records(&mut self, pad: bool) {
         self.pad_short_records = pad;
     }
@@ -208,7 +217,8 @@ impl<R: Read> CsvReader<R> {
         let count_error = RecordError::FieldCount { line, expected, found };
         let extra_allowed = self.trailing_delimiter && found == expected + 1;
         let short_allowed = self.pad_short_records && found < expected;
-        if found != expected && !extra_allowed && !short_allowed {
+        let long_allowed = self.ignore_extra_fields && found > expected;
+        if found != expected && !extra_allowed && !short_allowed && !long_allowed {
             return Err(count_error);
         }
         let mut values = decode_fields(&self.fields, self.encoding, self.delimiter()).map_err(|column| {

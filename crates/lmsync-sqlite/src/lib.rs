@@ -11,7 +11,7 @@ mod runs;
 mod tables;
 mod users;
 
-use lmsync_core::target::{ApplyResult, CourseKeys, LmsTarget, TargetError, UserKeys};
+use lmsync_core::target::{ApplyResult, CourseKeys, EnrolmentState, LmsTarget, TargetError, UserKeys};
 use lmsync_model::{Activity, Category, Change, Course, ProfileField, Section, User};
 use rusqlite::Connection;
 use std::path::Path;
@@ -115,6 +115,24 @@ impl LmsTarget for SqliteStore {
 
     fn course_content(&mut self, course: i64) -> Result<(Vec<Section>, Vec<Activity>), TargetError> {
         courses::content(&self.conn, course).map_err(unavailable)
+    }
+
+    fn course_enrolment_state(&mut self, course: i64) -> Result<EnrolmentState, TargetError> {
+        let instances = self
+            .conn
+            .prepare_cached("SELECT enrol, status = 0 FROM enrol WHERE course = ?1 ORDER BY sortorder, id")
+            .and_then(|mut s| {
+                s.query_map([course], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(unavailable)?;
+        let roles = self
+            .conn
+            .prepare_cached("SELECT userid, roleid FROM role_assignments WHERE courseid = ?1 AND component = ''")
+            .and_then(|mut s| {
+                s.query_map([course], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(unavailable)?;
+        Ok((instances, roles))
     }
 
     fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError> {

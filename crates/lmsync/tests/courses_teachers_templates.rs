@@ -248,7 +248,6 @@ fn template_mode_decides_what_a_template_does_to_an_existing_course() {
 }
 
 #[test]
-#[ignore = "bug: re-running a template file with template_mode = add copies the template's activities again"]
 fn template_mode_add_rerun_changes_nothing() {
     let lms = with_template().with("LMSYNC_COURSES__FORCE_UPDATE", "true").with("LMSYNC_COURSES__TEMPLATE_MODE", "add");
     let path = lms.write("t.csv", "shortname;fullname;template\nEXIST;Existing;TPL\n");
@@ -259,7 +258,6 @@ fn template_mode_add_rerun_changes_nothing() {
 }
 
 #[test]
-#[ignore = "bug: re-running a template file with template_mode = replace rewrites the course and reports updated"]
 fn template_mode_replace_rerun_changes_nothing() {
     let lms =
         with_template().with("LMSYNC_COURSES__FORCE_UPDATE", "true").with("LMSYNC_COURSES__TEMPLATE_MODE", "replace");
@@ -278,7 +276,6 @@ fn a_course_from_a_template_keeps_the_template_format() {
 }
 
 #[test]
-#[ignore = "bug: teacherN_account = guest makes the built-in guest account an enrolled editing teacher"]
 fn the_guest_account_cannot_be_a_teacher() {
     let lms = with_users();
     let ran =

@@ -213,6 +213,7 @@ impl Run<'_, '_> {
             // Lists often leave trailing columns out: a short line is padded, not refused.
             Some(names) => CsvReader::open_headerless(input, dialect, names).map(|mut r| {
                 r.set_pad_short_records(true);
+                r.set_ignore_extra_fields(self.req.tool.ignores_extra_fields());
                 r
             }),
             None => CsvReader::open(input, dialect),

@@ -56,6 +56,10 @@ pub trait Tool {
     fn keeps_input(&self) -> bool {
         false
     }
+    /// Lines may carry more fields than the columns; the extra ones are ignored.
+    fn ignores_extra_fields(&self) -> bool {
+        false
+    }
     /// Files without a header line: the columns every line has.
     fn headerless(&self) -> Option<Vec<String>> {
         None

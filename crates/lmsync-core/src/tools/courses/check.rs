@@ -46,6 +46,10 @@ impl Tool for CheckTool {
         true
     }
 
+    fn ignores_extra_fields(&self) -> bool {
+        true
+    }
+
     fn rules(&self) -> &'static ColumnRules {
         &LIST_RULES
     }

@@ -225,7 +225,8 @@ struct ChunkData {
 
 impl UploadTool {
     fn teacher(&self, account: &str, role: &str, users: &[lmsync_model::User]) -> Result<Teacher, Refusal> {
-        let live = users.iter().filter(|u| !u.deleted);
+        // The built-in guest account can never teach.
+        let live = users.iter().filter(|u| !u.deleted && u.username != "guest");
         let matches: Vec<&lmsync_model::User> = match account.parse::<i64>() {
             Ok(id) => live.filter(|u| u.id == id).collect(),
             Err(_) => {
@@ -372,6 +373,39 @@ impl UploadTool {
         })
     }
 
+    /// What the line's self, guest and teacher columns would change in an existing course.
+    fn enrolment_differences(
+        &self,
+        w: &Wanted,
+        teachers: &[Teacher],
+        course: i64,
+        target: &mut dyn LmsTarget,
+    ) -> Result<Vec<String>, Refusal> {
+        if w.self_enrol.is_none() && w.guest.is_none() && teachers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (instances, roles) =
+            target.course_enrolment_state(course).map_err(|e| ("target.unavailable", e.to_string()))?;
+        let mut diff = Vec::new();
+        for (method, wanted) in [("self", w.self_enrol), ("guest", w.guest)] {
+            let current = instances.iter().find(|(m, _)| m == method).map(|(_, enabled)| *enabled);
+            let differs = match wanted {
+                Some(InstanceState::Enabled) => current != Some(true),
+                Some(InstanceState::Disabled) => current == Some(true),
+                None => false,
+            };
+            if differs {
+                diff.push(method.to_string());
+            }
+        }
+        for t in teachers {
+            if !roles.contains(&(t.userid, t.roleid)) {
+                diff.push(format!("teacher {} ({})", t.username, t.role));
+            }
+        }
+        Ok(diff)
+    }
+
     fn plan_existing(
         &mut self,
         row: &Row,
@@ -409,18 +443,29 @@ impl UploadTool {
             }
             _ => None,
         };
-        let (current, _) = if w.topics.is_empty() && template.is_none() {
+        let (current, current_activities) = if w.topics.is_empty() && template.is_none() {
             (Vec::new(), Vec::new())
         } else {
             target.course_content(c.id).map_err(|e| ("target.unavailable", e.to_string()))?
         };
-        let replace = self.s.template_mode == TemplateMode::Replace && template.is_some();
+        let mut replace = self.s.template_mode == TemplateMode::Replace && template.is_some();
         let (sections, activities) = match template {
-            Some((t_sections, t_activities)) if replace => (merge_sections(&t_sections, &w.topics, 0), t_activities),
+            Some((t_sections, t_activities)) if replace => {
+                let sections = merge_sections(&t_sections, &w.topics, 0);
+                if sections == current && t_activities == current_activities {
+                    // The course already is the template: replacing it again changes nothing.
+                    replace = false;
+                    (Vec::new(), Vec::new())
+                } else {
+                    (sections, t_activities)
+                }
+            }
             Some((t_sections, t_activities)) => {
                 let mut base = current.clone();
                 base.extend(t_sections.into_iter().filter(|s| !current.iter().any(|c| c.number == s.number)));
-                (merge_sections(&base, &w.topics, 0), t_activities)
+                // Adding a template adds what the course does not have yet, so a re-run adds nothing.
+                let missing = t_activities.into_iter().filter(|a| !current_activities.contains(a)).collect();
+                (merge_sections(&base, &w.topics, 0), missing)
             }
             None if w.topics.is_empty() => (Vec::new(), Vec::new()),
             None => (merge_sections(&current, &w.topics, 0), Vec::new()),
@@ -429,11 +474,28 @@ impl UploadTool {
         if !sections.is_empty() || !activities.is_empty() || replace {
             changed.push("sections");
         }
-        let enrolments = w.self_enrol.is_some() || w.guest.is_some() || !teachers.is_empty();
+        let enrolments = self.enrolment_differences(&w, &teachers, c.id, target)?;
         if !self.s.force_update {
             return Ok(Planned {
                 outcome: if changed.is_empty() {
-                    LineOutcome::new(row.line, Outcome::Unchanged, &w.shortname, format!("exists: {}", describe(&c)))
+                    if enrolments.is_empty() {
+                        LineOutcome::new(
+                            row.line,
+                            Outcome::Unchanged,
+                            &w.shortname,
+                            format!("exists: {}", describe(&c)),
+                        )
+                    } else {
+                        LineOutcome::new(
+                            row.line,
+                            Outcome::Skipped,
+                            &w.shortname,
+                            format!(
+                                "exists and differs in {}; set courses.force_update = true to update it",
+                                enrolments.join(", ")
+                            ),
+                        )
+                    }
                 } else {
                     LineOutcome::new(
                         row.line,
@@ -441,25 +503,29 @@ impl UploadTool {
                         &w.shortname,
                         format!(
                             "exists and differs in {}; set courses.force_update = true to update it",
-                            changed.join(", ")
+                            changed
+                                .iter()
+                                .copied()
+                                .chain(enrolments.iter().map(String::as_str))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )
                 },
                 change: None,
             });
         }
-        if changed.is_empty() && !enrolments {
+        if changed.is_empty() && enrolments.is_empty() {
             return Ok(Planned {
                 outcome: LineOutcome::new(row.line, Outcome::Unchanged, &w.shortname, "no change"),
                 change: None,
             });
         }
         data.index.replace(after.clone());
-        let message = if changed.is_empty() {
-            "enrolment instances and teachers".to_string()
-        } else {
-            format!("changed {}", changed.join(", "))
-        };
+        let message = format!(
+            "changed {}",
+            changed.iter().copied().chain(enrolments.iter().map(String::as_str)).collect::<Vec<_>>().join(", ")
+        );
         let write = CourseWrite {
             course: after,
             before: Some(c),
