@@ -105,7 +105,7 @@ fn category_path(conn: &Connection, names: &[String], visible: bool) -> rusqlite
         let (id, p) = match found {
             Some(f) => f,
             None => {
-                conn.prepare_cached("INSERT INTO course_categories (parent, name, visible, depth, sortorder, timemodified) VALUES (?1, ?2, ?3, ?4, 999, ?5)")?
+                conn.prepare_cached("INSERT INTO course_categories (id, parent, name, visible, depth, sortorder, timemodified) VALUES ((SELECT last + 1 FROM id_watermark WHERE tbl = 'course_categories'), ?1, ?2, ?3, ?4, 999, ?5)")?
                     .execute(params![parent, name, visible, depth as i64 + 1, now()])?;
                 let id = conn.last_insert_rowid();
                 let p = format!("{path}/{id}");
@@ -149,7 +149,7 @@ fn write_record(conn: &Connection, c: &Course, category: i64, id: Option<i64>) -
     ];
     match id {
         None => {
-            conn.prepare_cached(&format!("INSERT INTO course ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) RETURNING id", &COLUMNS[4..]))?
+            conn.prepare_cached(&format!("INSERT INTO course (id, {}) VALUES ((SELECT last + 1 FROM id_watermark WHERE tbl = 'course'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) RETURNING id", &COLUMNS[4..]))?
                 .query_row(&values[..24], |r| r.get(0))
         }
         Some(id) => {

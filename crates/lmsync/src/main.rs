@@ -11,6 +11,9 @@ use clap::Parser;
 
 fn main() {
     let cli = cli::Cli::parse();
+    if !matches!(cli.command, cli::Command::Serve) {
+        restore_sigpipe();
+    }
     let default_level = if matches!(cli.command, cli::Command::Serve) { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -27,4 +30,15 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// A command piped into `head` should end quietly when the pipe closes, as command-line tools
+/// do, instead of panicking on the write. (The daemon keeps Rust's default: a closed socket
+/// must never kill it.)
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal disposition to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }

@@ -254,9 +254,23 @@ impl UploadTool {
         if name.contains(".mbz") {
             return templates::read(&templates::area_path(&self.area_root, name)?, name);
         }
-        let course = data.index.by_shortname(name).filter(|c| c.id > 0).ok_or_else(|| {
-            ("course.template_not_found", format!("error -7: the template course {name} does not exist"))
-        })?;
+        let course = match data.index.by_shortname(name) {
+            Some(c) if c.id > 0 => c,
+            Some(_) => {
+                return Err((
+                    "course.template_not_found",
+                    format!(
+                        "error -7: the template course {name} is created by an earlier line of this file; it can serve as a template from the next run"
+                    ),
+                ));
+            }
+            None => {
+                return Err((
+                    "course.template_not_found",
+                    format!("error -7: the template course {name} does not exist"),
+                ));
+            }
+        };
         if let Some(backup) = templates::newest_backup(&self.area_root, course.id) {
             return templates::read(&backup, name);
         }
