@@ -153,7 +153,7 @@ impl UploadTool {
                 return Err((
                     "course.unknown_role",
                     format!(
-                        "teacher{n}_role \"{role}\" is not a role; use one of {}",
+                        "error -5: teacher{n}_role \"{role}\" is not a role; use one of {}",
                         self.roles.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>().join(", ")
                     ),
                 ));
