@@ -16,6 +16,7 @@ pub struct Settings {
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
     pub courses: CourseSettings,
+    pub enrols: EnrolSettings,
 }
 
 impl Default for Settings {
@@ -29,6 +30,7 @@ impl Default for Settings {
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
             courses: CourseSettings::default(),
+            enrols: EnrolSettings::default(),
         }
     }
 }
@@ -128,11 +130,12 @@ pub struct ScheduleSettings {
     pub users: String,
     /// Courses: delete, then create, then meta links.
     pub courses: String,
+    pub enrols: String,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { users: "0 */6 * * *".into(), courses: "0 */12 * * *".into() }
+        ScheduleSettings { users: "0 */6 * * *".into(), courses: "0 */12 * * *".into(), enrols: "30 */6 * * *".into() }
     }
 }
 
@@ -315,6 +318,38 @@ impl Default for CourseSettings {
             default_sections: 4,
             delete_threshold_percent: 10,
             delete_threshold_count: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrolSettings {
+    /// The enrolment command file inside the file area.
+    pub file: String,
+    pub course_identifier: CourseIdentity,
+    pub user_identifier: Identity,
+    /// Group memberships made by the file are owned by lmsync (component `tool_sync`): teachers
+    /// cannot remove them, and replace/delete commands touch only them.
+    pub protect_groups: bool,
+    /// Also enrol through disabled instances of the named method.
+    pub enrol_on_disabled: bool,
+    /// Command of lines without one: add, del or shift.
+    pub default_cmd: String,
+    /// Lines without an enrol value are recorded under the automated `sync` method (else manual).
+    pub sync_method_enabled: bool,
+}
+
+impl Default for EnrolSettings {
+    fn default() -> Self {
+        EnrolSettings {
+            file: "enrols.csv".into(),
+            course_identifier: CourseIdentity::Shortname,
+            user_identifier: Identity::Idnumber,
+            protect_groups: false,
+            enrol_on_disabled: false,
+            default_cmd: "add".into(),
+            sync_method_enabled: true,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Moodle site will too.
 
 use lmsync_model::{
-    Activity, Applied, Category, Change, ChangeError, Course, OutcomeCounts, ProfileField, Section, User,
+    Activity, Applied, Category, Change, ChangeError, Course, EnrolState, OutcomeCounts, ProfileField, Section, User,
 };
 
 /// The target cannot serve: the run stops and its input file is kept for the next run.
@@ -60,6 +60,10 @@ pub trait LmsTarget {
     /// A course's enrolment instances (method, enabled) in their order, and its manual role
     /// assignments (user id, role id).
     fn course_enrolment_state(&mut self, course: i64) -> Result<EnrolmentState, TargetError>;
+    /// What each (course, user) pair holds: enrolments, roles, group memberships.
+    fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError>;
+    /// Names of a course's groups.
+    fn group_names(&mut self, course: i64) -> Result<Vec<String>, TargetError>;
     /// Meta links: master course id, meta course id, whether the link is enabled.
     fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError>;
     /// Roles: id and shortname.

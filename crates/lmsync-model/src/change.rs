@@ -2,6 +2,7 @@
 //! Each change carries its before/after values so the target can journal it as it applies.
 
 use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
+use crate::enrol::EnrolOp;
 use crate::user::{FieldValue, User, UserField};
 
 /// One planned change, tied to the input line it comes from and the key of its entity.
@@ -32,6 +33,8 @@ pub enum ChangeKind {
     ResetCourse { id: i64, options: Box<ResetOptions> },
     /// Delete an empty category (no course, cohort or subcategory in it).
     DeleteCategory { id: i64 },
+    /// The steps of one enrolment line for one user in one course.
+    Enrol { course: i64, user: i64, ops: Vec<EnrolOp> },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

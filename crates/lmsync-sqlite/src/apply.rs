@@ -212,6 +212,25 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
                 format!("category {id} is not empty (or no longer exists)"),
             ))),
         },
+        ChangeKind::Enrol { course, user, ops } => match crate::enrols::apply(conn, *course, *user, ops) {
+            Ok(()) => {
+                if !ops.is_empty() {
+                    let after = serde_json::to_string(ops).ok();
+                    journal(
+                        conn,
+                        run,
+                        change,
+                        Entry { entity: "enrolment", id: *user, action: "update", before: None, after },
+                    )?;
+                }
+                // No id: the report names the user and course by their keys.
+                Ok(Applied { id: 0, changed: !ops.is_empty() })
+            }
+            Err(Ok(crate::enrols::Missing(what))) => {
+                Err(Failure::Refused(ChangeError::new("enrol.target_missing", what)))
+            }
+            Err(Err(e)) => Err(e.into()),
+        },
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

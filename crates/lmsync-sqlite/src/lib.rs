@@ -4,6 +4,7 @@
 
 mod apply;
 mod courses;
+mod enrols;
 mod migrations;
 mod profile_fields;
 mod reset;
@@ -12,7 +13,7 @@ mod tables;
 mod users;
 
 use lmsync_core::target::{ApplyResult, CourseKeys, EnrolmentState, LmsTarget, TargetError, UserKeys};
-use lmsync_model::{Activity, Category, Change, Course, ProfileField, Section, User};
+use lmsync_model::{Activity, Category, Change, Course, EnrolState, ProfileField, Section, User};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -133,6 +134,18 @@ impl LmsTarget for SqliteStore {
             })
             .map_err(unavailable)?;
         Ok((instances, roles))
+    }
+
+    fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError> {
+        pairs
+            .iter()
+            .map(|(c, u)| enrols::state(&self.conn, *c, *u))
+            .collect::<rusqlite::Result<_>>()
+            .map_err(unavailable)
+    }
+
+    fn group_names(&mut self, course: i64) -> Result<Vec<String>, TargetError> {
+        enrols::group_names(&self.conn, course).map_err(unavailable)
     }
 
     fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError> {

@@ -27,6 +27,27 @@ pub fn export_query(name: &str) -> Option<(&'static [&'static str], String)> {
             &["master_shortname", "meta_shortname"],
             "SELECT m.shortname, c.shortname FROM enrol e JOIN course c ON c.id = e.course JOIN course m ON m.id = e.customint1 WHERE e.enrol = 'meta' ORDER BY m.shortname, c.shortname".into(),
         ),
+        "enrolments" => (
+            &["course_shortname", "username", "method", "status", "timestart", "timeend", "roles"],
+            "SELECT c.shortname, u.username, e.enrol,
+                    CASE WHEN ue.status = 0 AND e.status = 0 THEN 'active' WHEN e.status <> 0 THEN 'disabled' ELSE 'suspended' END,
+                    ue.timestart, ue.timeend,
+                    (SELECT group_concat(shortname, ' ') FROM (SELECT DISTINCT r.shortname FROM role_assignments ra JOIN role r ON r.id = ra.roleid
+                     WHERE ra.courseid = c.id AND ra.userid = u.id ORDER BY r.sortorder))
+             FROM user_enrolments ue JOIN enrol e ON e.id = ue.enrolid JOIN course c ON c.id = e.course JOIN user u ON u.id = ue.userid
+             ORDER BY c.shortname, u.username, e.enrol".into(),
+        ),
+        "groups" => (
+            &["course_shortname", "name", "idnumber", "description", "groupings"],
+            "SELECT c.shortname, g.name, g.idnumber, g.description,
+                    (SELECT group_concat(gp.name, ' ') FROM groupings_groups gg JOIN groupings gp ON gp.id = gg.groupingid WHERE gg.groupid = g.id)
+             FROM groups g JOIN course c ON c.id = g.courseid ORDER BY c.shortname, g.name".into(),
+        ),
+        "group-members" => (
+            &["course_shortname", "group_name", "username"],
+            "SELECT c.shortname, g.name, u.username FROM groups_members gm JOIN groups g ON g.id = gm.groupid JOIN course c ON c.id = g.courseid
+             JOIN user u ON u.id = gm.userid ORDER BY c.shortname, g.name, u.username".into(),
+        ),
         _ => return None,
     })
 }

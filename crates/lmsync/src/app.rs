@@ -7,6 +7,7 @@ use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
 use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
+use lmsync_core::tools::enrols::EnrolTool;
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -59,6 +60,10 @@ impl App {
             Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
             Job::CourseMetas => (Box::new(MetasTool::new(c)), c.metas_file.clone(), "metacourses.csv"),
             Job::CourseReset => (Box::new(ResetTool::new(c)), c.reset_file.clone(), "resetcourses.csv"),
+            Job::Enrols => {
+                let e = &self.settings.enrols;
+                (Box::new(EnrolTool::new(e.clone(), self.clock.clone())), e.file.clone(), "enrols.csv")
+            }
         })
     }
 
@@ -103,4 +108,5 @@ pub enum Job {
     CourseDelete,
     CourseMetas,
     CourseReset,
+    Enrols,
 }

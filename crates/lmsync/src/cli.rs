@@ -83,6 +83,7 @@ pub enum CoursesCommand {
 pub enum ToolName {
     Users,
     Courses,
+    Enrols,
 }
 
 /// Operations of the courses tool.
@@ -123,6 +124,9 @@ pub enum ExportWhat {
     Courses,
     Sections,
     CourseLinks,
+    Enrolments,
+    Groups,
+    GroupMembers,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -105,6 +105,10 @@ pub fn check(s: &Settings) -> Result<()> {
     Clock::new(&s.timezone)?;
     Schedule::parse("users", &s.schedule.users)?;
     Schedule::parse("courses", &s.schedule.courses)?;
+    Schedule::parse("enrols", &s.schedule.enrols)?;
+    if !["add", "del", "delete", "shift"].contains(&s.enrols.default_cmd.as_str()) {
+        bail!("enrols.default_cmd = {:?}: use add, del or shift", s.enrols.default_cmd);
+    }
     lmsync_core::run::dialect(s)?;
     if !(4..=31).contains(&s.users.password_cost) {
         bail!("users.password_cost = {} is outside 4-31", s.users.password_cost);

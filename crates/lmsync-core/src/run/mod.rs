@@ -216,7 +216,10 @@ impl Run<'_, '_> {
                 r.set_ignore_extra_fields(self.req.tool.ignores_extra_fields());
                 r
             }),
-            None => CsvReader::open(input, dialect),
+            None => CsvReader::open(input, dialect).map(|mut r| {
+                r.set_pad_short_records(self.req.tool.pads_short_lines());
+                r
+            }),
         }
         .map_err(|e| format!("{}: {e}", self.ctx.input_name))
     }

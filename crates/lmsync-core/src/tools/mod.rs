@@ -3,6 +3,7 @@
 //! applied. The run engine (`run.rs`) does everything else.
 
 pub mod courses;
+pub mod enrols;
 pub mod users;
 
 use lmsync_csv::{ColumnRules, Columns};
@@ -54,6 +55,10 @@ pub trait Tool {
     }
     /// A tool that only reads (a check) leaves its input in place: no archive, no cleanup.
     fn keeps_input(&self) -> bool {
+        false
+    }
+    /// Lines may stop before the last columns; the missing values are empty.
+    fn pads_short_lines(&self) -> bool {
         false
     }
     /// Lines may carry more fields than the columns; the extra ones are ignored.

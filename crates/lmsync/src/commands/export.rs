@@ -90,6 +90,9 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
         ExportWhat::Courses => Some("courses"),
         ExportWhat::Sections => Some("sections"),
         ExportWhat::CourseLinks => Some("course-links"),
+        ExportWhat::Enrolments => Some("enrolments"),
+        ExportWhat::Groups => Some("groups"),
+        ExportWhat::GroupMembers => Some("group-members"),
     };
     let fields: Vec<String> = store.profile_fields()?.into_iter().map(|f| f.shortname).collect();
     let out: Box<dyn Write> = match &args.output {

@@ -14,6 +14,7 @@ use crate::cli::{CourseOp, RunArgs, ToolName};
 pub fn run(app: &App, args: RunArgs) -> Result<i32> {
     let jobs: Vec<Job> = match (args.tool, args.op) {
         (ToolName::Users, _) => vec![Job::Users],
+        (ToolName::Enrols, _) => vec![Job::Enrols],
         (ToolName::Courses, CourseOp::Check) => vec![Job::CourseCheck],
         (ToolName::Courses, CourseOp::Create) => vec![Job::CourseCreate],
         (ToolName::Courses, CourseOp::Delete) => vec![Job::CourseDelete],

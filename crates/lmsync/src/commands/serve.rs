@@ -21,7 +21,11 @@ fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>>
     TASKS
         .iter()
         .map(|(name, jobs)| {
-            let expr = if *name == "users" { &s.users } else { &s.courses };
+            let expr = match *name {
+                "users" => &s.users,
+                "courses" => &s.courses,
+                _ => &s.enrols,
+            };
             Ok((*name, *jobs, Schedule::parse(name, expr)?))
         })
         .collect()
