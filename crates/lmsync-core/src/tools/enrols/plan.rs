@@ -42,20 +42,64 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
     if matches!(l.cmd, Cmd::Add | Cmd::Shift) && role.is_none() {
         return Err(("enrol.unknown_role", "rolename is empty; add and shift need a role".into()));
     }
-    let mut notes: Vec<String> = Vec::new();
-    // The method: absent column = roles only; empty = the default method; else the one named.
-    let method = match &l.enrol {
-        None => None,
-        Some(m) if m.is_empty() => {
-            Some(if tool.s.sync_method_enabled { "sync".to_string() } else { "manual".to_string() })
-        }
-        Some(m) => Some(m.to_lowercase()),
+    let method = resolve_method(&l.enrol, tool.s.sync_method_enabled);
+    let req = Request {
+        cmd: l.cmd,
+        role,
+        method,
+        start: l.start,
+        end: l.end,
+        gcmd: l.gcmd,
+        groups: l.groups.clone(),
+        protect_groups: tool.s.protect_groups,
+        enrol_on_disabled: tool.s.enrol_on_disabled,
     };
     let instances = chunk.instances.entry(course.id).or_default();
-    let method = match method {
+    let known = chunk.groups.entry(course.id).or_default();
+    let state = chunk.states.entry((course.id, user.id)).or_default();
+    let (outcome, message, ops) = steps(&req, state, instances, known, now, &tool.roles);
+    Ok((outcome, message, course.id, user.id, ops))
+}
+
+/// The method a line's enrol value names: absent column = roles only; empty = the automated
+/// `sync` method when enabled, else manual; otherwise the one named.
+pub(crate) fn resolve_method(enrol: &Option<String>, sync_enabled: bool) -> Option<String> {
+    match enrol {
+        None => None,
+        Some(m) if m.is_empty() => Some(if sync_enabled { "sync".to_string() } else { "manual".to_string() }),
+        Some(m) => Some(m.to_lowercase()),
+    }
+}
+
+/// What one enrolment request asks, resolved.
+pub(crate) struct Request {
+    pub cmd: Cmd,
+    pub role: Option<i64>,
+    pub method: Option<String>,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+    pub gcmd: Option<Gcmd>,
+    pub groups: Vec<String>,
+    pub protect_groups: bool,
+    pub enrol_on_disabled: bool,
+}
+
+/// The steps of a request against what the user holds (updated), the course's instances and
+/// groups (updated): the outcome, what to say, and the steps. Nothing to do = no steps.
+pub(crate) fn steps(
+    req: &Request,
+    state: &mut EnrolState,
+    instances: &mut Vec<(String, bool)>,
+    known: &mut Vec<String>,
+    now: i64,
+    roles: &[(i64, String)],
+) -> (Outcome, String, Vec<EnrolOp>) {
+    let mut notes: Vec<String> = Vec::new();
+    let (role, l) = (req.role, req);
+    let method = match req.method.clone() {
         Some(m) if m == "sync" => Some(m),
         Some(m) => {
-            if instances.iter().any(|(im, enabled)| *im == m && (*enabled || tool.s.enrol_on_disabled)) {
+            if instances.iter().any(|(im, enabled)| *im == m && (*enabled || req.enrol_on_disabled)) {
                 Some(m)
             } else {
                 notes.push(format!("no enabled {m} instance in the course: roles only"));
@@ -69,7 +113,6 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
         ops.push(EnrolOp::EnsureInstance { method: "sync".into() });
         instances.push(("sync".into(), true));
     }
-    let state = chunk.states.entry((course.id, user.id)).or_default();
     let mut outcome = Outcome::Unchanged;
     let mut said: Vec<String> = Vec::new();
     match (l.cmd, &method) {
@@ -107,24 +150,24 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
             let roleid = role.unwrap_or_default();
             let own = owner(m);
             if l.cmd == Cmd::Shift {
-                shift_roles(state, roleid, &own, &mut ops, &mut said, &tool.roles);
+                shift_roles(state, roleid, &own, &mut ops, &mut said, roles);
             }
             let comp = component(&own);
             if !state.roles.contains(&(roleid, comp.clone())) {
                 state.roles.push((roleid, comp));
                 ops.push(EnrolOp::Assign { roleid, method: own });
-                said.push(format!("role {}", role_name(&tool.roles, roleid)));
+                said.push(format!("role {}", role_name(roles, roleid)));
             }
         }
         (Cmd::Add | Cmd::Shift, None) => {
             let roleid = role.unwrap_or_default();
             if l.cmd == Cmd::Shift {
-                shift_roles(state, roleid, &None, &mut ops, &mut said, &tool.roles);
+                shift_roles(state, roleid, &None, &mut ops, &mut said, roles);
             }
             if !state.roles.contains(&(roleid, String::new())) {
                 state.roles.push((roleid, String::new()));
                 ops.push(EnrolOp::Assign { roleid, method: None });
-                said.push(format!("role {} assigned (no enrolment)", role_name(&tool.roles, roleid)));
+                said.push(format!("role {} assigned (no enrolment)", role_name(roles, roleid)));
             }
         }
         (Cmd::Del, Some(m)) => {
@@ -150,7 +193,7 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
                 ops.push(EnrolOp::Unassign { roleid: role, method: None });
                 outcome = Outcome::Deleted;
                 said.push(match role {
-                    Some(id) => format!("role {} removed", role_name(&tool.roles, id)),
+                    Some(id) => format!("role {} removed", role_name(roles, id)),
                     None => "all roles removed".into(),
                 });
             } else {
@@ -162,14 +205,14 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
         outcome = Outcome::Updated;
     }
     if let Some(g) = l.gcmd {
-        groups(tool, l, g, course.id, chunk, user.id, &mut ops, &mut said);
+        groups(req, g, known, state, &mut ops, &mut said);
         if !ops.is_empty() && outcome == Outcome::Unchanged {
             outcome = Outcome::Updated;
         }
     }
     said.extend(notes);
     let message = if said.is_empty() { "no change".into() } else { said.join("; ") };
-    Ok((outcome, message, course.id, user.id, ops))
+    (outcome, message, ops)
 }
 
 fn role_name(roles: &[(i64, String)], id: i64) -> String {
@@ -197,21 +240,17 @@ fn shift_roles(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn groups(
-    tool: &EnrolTool,
-    l: &EnrolLine,
+    req: &Request,
     g: Gcmd,
-    course: i64,
-    chunk: &mut Chunk,
-    user: i64,
+    known: &mut Vec<String>,
+    state: &mut EnrolState,
     ops: &mut Vec<EnrolOp>,
     said: &mut Vec<String>,
 ) {
-    let comp = if tool.s.protect_groups { "tool_sync".to_string() } else { String::new() };
-    let filter = tool.s.protect_groups.then(|| comp.clone());
-    let known = chunk.groups.entry(course).or_default();
-    let state = chunk.states.entry((course, user)).or_default();
+    let l = req;
+    let comp = if req.protect_groups { "tool_sync".to_string() } else { String::new() };
+    let filter = req.protect_groups.then(|| comp.clone());
     let mine = |c: &String| filter.as_ref().is_none_or(|f| c == f);
     if let Gcmd::Replace { .. } = g {
         // Replacing leaves the groups not listed (only memberships the file owns, when groups
