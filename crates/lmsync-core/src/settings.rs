@@ -273,6 +273,8 @@ pub enum TemplateMode {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CourseSettings {
+    /// The course field the users file's courseN columns name.
+    pub primary_identity: CourseIdentity,
     /// Create/update file inside the file area.
     pub upload_file: String,
     pub delete_file: String,
@@ -300,6 +302,7 @@ pub struct CourseSettings {
 impl Default for CourseSettings {
     fn default() -> Self {
         CourseSettings {
+            primary_identity: CourseIdentity::Shortname,
             upload_file: "uploadcourses.csv".into(),
             delete_file: "deletecourses.csv".into(),
             check_file: "courses.csv".into(),

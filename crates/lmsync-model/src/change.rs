@@ -16,7 +16,7 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeKind {
     /// Insert a new account (its `id` is ignored) with its profile values and preferences.
-    CreateUser { user: Box<User>, preferences: Vec<(String, String)> },
+    CreateUser { user: Box<User>, preferences: Vec<(String, String)>, enrolments: Vec<(i64, Vec<EnrolOp>)> },
     /// Change some fields of an existing account.
     UpdateUser(Box<UserUpdate>),
     /// Soft-delete an account: flag it and remove its enrolments, role assignments, group and
@@ -68,11 +68,17 @@ pub struct UserUpdate {
     /// New password hash (or `*NOPASS*`) when the password changes.
     pub password: Option<String>,
     pub preferences: Vec<(String, String)>,
+    /// Enrolment steps per course id (the file's courseN columns).
+    pub enrolments: Vec<(i64, Vec<EnrolOp>)>,
 }
 
 impl UserUpdate {
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.profile.is_empty() && self.password.is_none() && self.preferences.is_empty()
+        self.fields.is_empty()
+            && self.profile.is_empty()
+            && self.password.is_none()
+            && self.preferences.is_empty()
+            && self.enrolments.is_empty()
     }
 
     /// Journal form: `(before, after)` JSON objects of the changed values only.
@@ -91,6 +97,9 @@ impl UserUpdate {
         if self.password.is_some() {
             // Hashes stay out of the journal; it only records that the password changed.
             after.insert("password".into(), "changed".into());
+        }
+        if !self.enrolments.is_empty() {
+            after.insert("enrolments".into(), serde_json::to_value(&self.enrolments).unwrap_or_default());
         }
         for (name, value) in &self.preferences {
             after.insert(format!("preference_{name}"), value.clone().into());
@@ -134,6 +143,7 @@ mod tests {
             profile: vec![("dept".into(), None, "R&D".into())],
             password: Some("$2b$10$secret".into()),
             preferences: vec![],
+            enrolments: vec![],
         };
         let (before, after) = u.journal();
         assert_eq!(before["city"], "Paris");

@@ -132,15 +132,21 @@ fn journal(conn: &Connection, run: i64, change: &Change, e: Entry<'_>) -> rusqli
 
 fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<String, i64>) -> Result<Applied, Failure> {
     match &change.kind {
-        ChangeKind::CreateUser { user, preferences } => {
+        ChangeKind::CreateUser { user, preferences, enrolments } => {
             let id = insert_user(conn, user, fields)?;
             set_preferences(conn, id, preferences)?;
-            let after = serde_json::to_string(user.as_ref()).ok();
+            enrol_user(conn, id, enrolments)?;
+            let mut after = user.to_json();
+            if !enrolments.is_empty() {
+                after["enrolments"] = serde_json::to_value(enrolments).unwrap_or_default();
+            }
+            let after = Some(after.to_string());
             journal(conn, run, change, Entry { entity: "user", id, action: "create", before: None, after })?;
             Ok(Applied { id, changed: true })
         }
         ChangeKind::UpdateUser(update) => {
             update_user(conn, update, fields)?;
+            enrol_user(conn, update.id, &update.enrolments)?;
             let (before, after) = update.journal();
             let (before, after) = (Some(before.to_string()), Some(after.to_string()));
             journal(conn, run, change, Entry { entity: "user", id: update.id, action: "update", before, after })?;
@@ -238,6 +244,20 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
             Ok(Applied { id: *id, changed: true })
         }
     }
+}
+
+/// The enrolment steps of a user line (courseN columns), after the account is written.
+fn enrol_user(conn: &Connection, user: i64, enrolments: &[(i64, Vec<lmsync_model::EnrolOp>)]) -> Result<(), Failure> {
+    for (course, ops) in enrolments {
+        match crate::enrols::apply(conn, *course, user, ops) {
+            Ok(()) => {}
+            Err(Ok(crate::enrols::Missing(what))) => {
+                return Err(Failure::Refused(ChangeError::new("enrol.target_missing", what)));
+            }
+            Err(Err(e)) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 fn insert_user(conn: &Connection, u: &User, fields: &HashMap<String, i64>) -> Result<i64, Failure> {
@@ -371,7 +391,7 @@ mod tests {
         Change {
             line,
             key: username.into(),
-            kind: ChangeKind::CreateUser { user: Box::new(user), preferences: vec![] },
+            kind: ChangeKind::CreateUser { user: Box::new(user), preferences: vec![], enrolments: vec![] },
         }
     }
 

@@ -45,7 +45,8 @@ impl App {
         let c = &self.settings.courses;
         Ok(match job {
             Job::Users => {
-                let mut users = UsersTool::new(self.settings.users.clone(), self.clock.clone());
+                let mut users = UsersTool::new(self.settings.users.clone(), self.clock.clone())
+                    .with_enrolments(self.settings.courses.primary_identity, self.settings.enrols.clone());
                 if self.settings.users.send_passwords
                     && let Some(mailer) = SmtpMailer::from_settings(&self.settings.smtp)?
                 {

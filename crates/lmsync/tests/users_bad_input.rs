@@ -266,7 +266,13 @@ fn bom_legacy_preamble_and_case_insensitive_header_are_accepted() {
     let notes: Vec<&str> = notes.iter().map(|n| n.as_str().unwrap()).collect();
     assert!(notes.iter().any(|n| n.contains("\"UserName\"") && n.contains("username")), "{notes:?}");
     assert!(notes.iter().any(|n| n.contains("\"FirstName\"")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("course1") && n.contains("cohort")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("cohort") && n.contains("cohort tool")), "{notes:?}");
+    // Enrolment columns are applied: an unknown course is reported on the line, the account is kept.
+    assert!(
+        line(&report, 10)["message"].as_str().unwrap().contains("course1 c1: no such course"),
+        "{}",
+        line(&report, 10)
+    );
     // The tryback starts with the BOM, like the input.
     assert!(fs::read(ran.tryback().unwrap()).unwrap().starts_with(b"\xef\xbb\xbf(legacy\n"));
     assert_eq!(lms.user("-dash")["email"], "d@x.org");

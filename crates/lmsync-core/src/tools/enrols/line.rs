@@ -3,14 +3,14 @@
 use crate::clock::Clock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Cmd {
+pub(crate) enum Cmd {
     Add,
     Del,
     Shift,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Gcmd {
+pub(crate) enum Gcmd {
     Add { create: bool },
     Replace { create: bool },
     Del,

@@ -2,8 +2,8 @@
 //! unenrols and shifts users in courses through an enrolment method (or only assigns roles),
 //! and applies group commands. Meta courses follow through the store.
 
-mod line;
-mod plan;
+pub(crate) mod line;
+pub(crate) mod plan;
 
 use lmsync_csv::{ColumnRules, Columns};
 use lmsync_model::{Change, ChangeKind, Course, EnrolState, LineOutcome, User};

@@ -1,6 +1,7 @@
 //! The users tool (`userimport.csv`): creates, updates, renames, suspends, deletes and revives
 //! accounts, per spec/users.md and DECISIONS §5.
 
+mod enrolments;
 mod index;
 mod line;
 mod notify;
@@ -12,6 +13,7 @@ use lmsync_csv::{ColumnRules, Columns};
 use lmsync_model::{Applied, Change, ChangeError, ChangeKind, LineOutcome, Outcome, UserField};
 use std::collections::HashMap;
 
+use self::enrolments::{Enrolments, SetCols};
 use self::index::UserIndex;
 use self::line::{UserColumns, UserLine};
 use self::notify::Generated;
@@ -102,6 +104,11 @@ pub struct UsersTool {
     unrecorded_error: Option<String>,
     /// Reads dates in the configured zone.
     clock: Clock,
+    /// courseN… sets of the file, and what they need.
+    sets: std::collections::BTreeMap<u32, SetCols>,
+    course_identity: crate::settings::CourseIdentity,
+    enrol: crate::settings::EnrolSettings,
+    roles: Vec<(i64, String)>,
 }
 
 impl UsersTool {
@@ -119,7 +126,22 @@ impl UsersTool {
             unrecorded: Vec::new(),
             unrecorded_error: None,
             clock,
+            sets: Default::default(),
+            course_identity: crate::settings::CourseIdentity::Shortname,
+            enrol: Default::default(),
+            roles: Vec::new(),
         }
+    }
+
+    /// Enrolment columns name courses by `identity` and enrol per the `[enrols]` settings.
+    pub fn with_enrolments(
+        mut self,
+        identity: crate::settings::CourseIdentity,
+        enrol: crate::settings::EnrolSettings,
+    ) -> Self {
+        self.course_identity = identity;
+        self.enrol = enrol;
+        self
     }
 
     /// E-mails generated passwords through `mail` (when `users.send_passwords` is on).
@@ -201,7 +223,10 @@ impl Tool for UsersTool {
                     notes.push(format!("column {name} has no effect on current platforms and is ignored"))
                 }
                 "cohort" | "cohortid" => pending_sets.push(name.clone()),
-                n if is_enrolment_set(n) => pending_sets.push(name.clone()),
+                n if n.starts_with("wwwroot") && is_enrolment_set(n) => {
+                    notes.push(format!("column {n} is ignored: lmsync does not push accounts to remote MNet hosts"))
+                }
+                n if is_enrolment_set(n) => {}
                 n if is_profile_field(n) => {
                     let short = &n["profile_field_".len()..];
                     match fields.iter().find(|f| f.shortname == short) {
@@ -217,11 +242,16 @@ impl Tool for UsersTool {
         }
         if !pending_sets.is_empty() {
             notes.push(format!(
-                "columns {} are accepted; enrolments and cohort memberships they describe are applied by the enrolment and cohort tools, not by this run",
+                "columns {} are accepted; the cohort memberships they describe are applied by the cohort tool, not by this run",
                 pending_sets.join(", ")
             ));
         }
         self.cols = cols;
+        self.sets = enrolments::sets(columns.names());
+        if !self.sets.is_empty() {
+            self.roles = target.roles().map_err(unavailable)?;
+            notes.push(format!("enrolment columns: courses are matched by {}", self.course_identity.as_str()));
+        }
         self.dry_run = ctx.dry_run;
         if !ctx.dry_run {
             self.password_file =
@@ -276,7 +306,18 @@ impl Tool for UsersTool {
         let work: Vec<PasswordWork> =
             pending.iter().map(|p| p.as_ref().map_or(PasswordWork::None, |p| p.draft.password.clone())).collect();
         let results = passwords::run(&work, self.settings.password_cost);
-        Ok(pending.into_iter().zip(results).map(|(p, r)| self.finish_line(p, r)).collect())
+        let mut planned: Vec<Planned> = pending.into_iter().zip(results).map(|(p, r)| self.finish_line(p, r)).collect();
+        if !self.sets.is_empty() {
+            let enrolments = Enrolments {
+                sets: &self.sets,
+                course_identity: self.course_identity,
+                enrol: &self.enrol,
+                roles: &self.roles,
+                clock: &self.clock,
+            };
+            enrolments.plan(rows, &mut planned, target)?;
+        }
+        Ok(planned)
     }
 
     fn applied(&mut self, planned: &Planned, result: &Result<Applied, ChangeError>) {
@@ -373,7 +414,7 @@ impl UsersTool {
             }
         };
         match &mut draft.change {
-            Some(ChangeKind::CreateUser { user, preferences }) => {
+            Some(ChangeKind::CreateUser { user, preferences, .. }) => {
                 if let Some(hash) = r.hash {
                     user.password = Some(hash);
                 }

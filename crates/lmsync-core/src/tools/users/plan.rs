@@ -349,7 +349,7 @@ impl Planner<'_> {
             outcome: Outcome::Created,
             message: "new account".into(),
             code: None,
-            change: Some(ChangeKind::CreateUser { user: Box::new(u), preferences: Vec::new() }),
+            change: Some(ChangeKind::CreateUser { user: Box::new(u), preferences: Vec::new(), enrolments: Vec::new() }),
             password,
         }
     }
