@@ -17,6 +17,7 @@ pub struct Settings {
     pub users: UserSettings,
     pub courses: CourseSettings,
     pub enrols: EnrolSettings,
+    pub groups: GroupSettings,
 }
 
 impl Default for Settings {
@@ -31,6 +32,7 @@ impl Default for Settings {
             users: UserSettings::default(),
             courses: CourseSettings::default(),
             enrols: EnrolSettings::default(),
+            groups: GroupSettings::default(),
         }
     }
 }
@@ -131,11 +133,18 @@ pub struct ScheduleSettings {
     /// Courses: delete, then create, then meta links.
     pub courses: String,
     pub enrols: String,
+    /// Groups: the groups file, then the members file.
+    pub groups: String,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
-        ScheduleSettings { users: "0 */6 * * *".into(), courses: "0 */12 * * *".into(), enrols: "30 */6 * * *".into() }
+        ScheduleSettings {
+            users: "0 */6 * * *".into(),
+            courses: "0 */12 * * *".into(),
+            enrols: "30 */6 * * *".into(),
+            groups: "45 */6 * * *".into(),
+        }
     }
 }
 
@@ -353,6 +362,62 @@ impl Default for EnrolSettings {
             enrol_on_disabled: false,
             default_cmd: "add".into(),
             sync_method_enabled: true,
+        }
+    }
+}
+
+/// How groups and groupings are named in files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupIdentity {
+    Id,
+    Idnumber,
+    Name,
+}
+
+impl GroupIdentity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupIdentity::Id => "id",
+            GroupIdentity::Idnumber => "idnumber",
+            GroupIdentity::Name => "name",
+        }
+    }
+}
+
+/// What a members run removes when it is over, in the courses it touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PurgeEmpty {
+    None,
+    /// Groups without members.
+    Groups,
+    /// Groups without members, then groupings without groups.
+    Groupings,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupSettings {
+    pub groups_file: String,
+    pub members_file: String,
+    pub course_identifier: CourseIdentity,
+    pub user_identifier: Identity,
+    pub group_identifier: GroupIdentity,
+    pub grouping_identifier: GroupIdentity,
+    pub purge_empty: PurgeEmpty,
+}
+
+impl Default for GroupSettings {
+    fn default() -> Self {
+        GroupSettings {
+            groups_file: "groups.csv".into(),
+            members_file: "groupmembers.csv".into(),
+            course_identifier: CourseIdentity::Shortname,
+            user_identifier: Identity::Username,
+            group_identifier: GroupIdentity::Idnumber,
+            grouping_identifier: GroupIdentity::Idnumber,
+            purge_empty: PurgeEmpty::None,
         }
     }
 }

@@ -3,7 +3,8 @@
 //! Moodle site will too.
 
 use lmsync_model::{
-    Activity, Applied, Category, Change, ChangeError, Course, EnrolState, OutcomeCounts, ProfileField, Section, User,
+    Activity, Applied, Category, Change, ChangeError, Course, CourseGroups, EnrolState, OutcomeCounts, ProfileField,
+    Section, User,
 };
 
 /// The target cannot serve: the run stops and its input file is kept for the next run.
@@ -62,6 +63,10 @@ pub trait LmsTarget {
     fn course_enrolment_state(&mut self, course: i64) -> Result<EnrolmentState, TargetError>;
     /// What each (course, user) pair holds: enrolments, roles, group memberships.
     fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError>;
+    /// A course's groups, groupings and bindings.
+    fn course_groups(&mut self, course: i64) -> Result<CourseGroups, TargetError>;
+    /// Members per group name of a course.
+    fn group_member_counts(&mut self, course: i64) -> Result<std::collections::HashMap<String, usize>, TargetError>;
     /// Names of a course's groups.
     fn group_names(&mut self, course: i64) -> Result<Vec<String>, TargetError>;
     /// Meta links: master course id, meta course id, whether the link is enabled.

@@ -3,6 +3,7 @@
 
 use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 use crate::enrol::EnrolOp;
+use crate::group::GroupOp;
 use crate::user::{FieldValue, User, UserField};
 
 /// One planned change, tied to the input line it comes from and the key of its entity.
@@ -35,6 +36,8 @@ pub enum ChangeKind {
     DeleteCategory { id: i64 },
     /// The steps of one enrolment line for one user in one course.
     Enrol { course: i64, user: i64, ops: Vec<EnrolOp> },
+    /// The steps of one groups or group members line in one course.
+    Groups { course: i64, ops: Vec<GroupOp> },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

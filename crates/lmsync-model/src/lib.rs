@@ -4,11 +4,13 @@
 pub mod change;
 pub mod course;
 pub mod enrol;
+pub mod group;
 pub mod outcome;
 pub mod user;
 
 pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
 pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 pub use enrol::{EnrolOp, EnrolState};
+pub use group::{CourseGroups, Group, GroupOp};
 pub use outcome::{LineOutcome, Outcome, OutcomeCounts};
 pub use user::{FieldValue, ProfileField, ProfileFieldType, User, UserField};

@@ -237,6 +237,24 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
             }
             Err(Err(e)) => Err(e.into()),
         },
+        ChangeKind::Groups { course, ops } => match crate::groups::apply(conn, *course, ops) {
+            Ok(()) => {
+                if !ops.is_empty() {
+                    let after = serde_json::to_string(ops).ok();
+                    journal(
+                        conn,
+                        run,
+                        change,
+                        Entry { entity: "group", id: *course, action: "update", before: None, after },
+                    )?;
+                }
+                Ok(Applied { id: 0, changed: !ops.is_empty() })
+            }
+            Err(Ok(crate::groups::Missing(what))) => {
+                Err(Failure::Refused(ChangeError::new("group.target_missing", what)))
+            }
+            Err(Err(e)) => Err(e.into()),
+        },
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

@@ -5,6 +5,7 @@
 mod apply;
 mod courses;
 mod enrols;
+mod groups;
 mod migrations;
 mod profile_fields;
 mod reset;
@@ -13,7 +14,7 @@ mod tables;
 mod users;
 
 use lmsync_core::target::{ApplyResult, CourseKeys, EnrolmentState, LmsTarget, TargetError, UserKeys};
-use lmsync_model::{Activity, Category, Change, Course, EnrolState, ProfileField, Section, User};
+use lmsync_model::{Activity, Category, Change, Course, CourseGroups, EnrolState, ProfileField, Section, User};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -142,6 +143,19 @@ impl LmsTarget for SqliteStore {
             .map(|(c, u)| enrols::state(&self.conn, *c, *u))
             .collect::<rusqlite::Result<_>>()
             .map_err(unavailable)
+    }
+
+    fn course_groups(&mut self, course: i64) -> Result<CourseGroups, TargetError> {
+        groups::course_groups(&self.conn, course).map_err(unavailable)
+    }
+
+    fn group_member_counts(&mut self, course: i64) -> Result<std::collections::HashMap<String, usize>, TargetError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT g.name, count(gm.userid) FROM groups g LEFT JOIN groups_members gm ON gm.groupid = g.id WHERE g.courseid = ?1 GROUP BY g.id")
+            .map_err(unavailable)?;
+        let rows = stmt.query_map([course], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize))).map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
     }
 
     fn group_names(&mut self, course: i64) -> Result<Vec<String>, TargetError> {

@@ -43,6 +43,12 @@ pub fn export_query(name: &str) -> Option<(&'static [&'static str], String)> {
                     (SELECT group_concat(gp.name, ' ') FROM groupings_groups gg JOIN groupings gp ON gp.id = gg.groupingid WHERE gg.groupid = g.id)
              FROM groups g JOIN course c ON c.id = g.courseid ORDER BY c.shortname, g.name".into(),
         ),
+        "groupings" => (
+            &["course_shortname", "name", "idnumber", "description", "groups"],
+            "SELECT c.shortname, gp.name, gp.idnumber, gp.description,
+                    (SELECT group_concat(g.name, ' ') FROM groupings_groups gg JOIN groups g ON g.id = gg.groupid WHERE gg.groupingid = gp.id)
+             FROM groupings gp JOIN course c ON c.id = gp.courseid ORDER BY c.shortname, gp.name".into(),
+        ),
         "group-members" => (
             &["course_shortname", "group_name", "username"],
             "SELECT c.shortname, g.name, u.username FROM groups_members gm JOIN groups g ON g.id = gm.groupid JOIN course c ON c.id = g.courseid

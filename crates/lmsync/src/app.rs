@@ -8,6 +8,7 @@ use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
 use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
 use lmsync_core::tools::enrols::EnrolTool;
+use lmsync_core::tools::groups::{GroupsTool, MembersTool};
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -61,6 +62,14 @@ impl App {
             Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
             Job::CourseMetas => (Box::new(MetasTool::new(c)), c.metas_file.clone(), "metacourses.csv"),
             Job::CourseReset => (Box::new(ResetTool::new(c)), c.reset_file.clone(), "resetcourses.csv"),
+            Job::Groups => {
+                let g = &self.settings.groups;
+                (Box::new(GroupsTool::new(g.clone())), g.groups_file.clone(), "groups.csv")
+            }
+            Job::GroupMembers => {
+                let g = &self.settings.groups;
+                (Box::new(MembersTool::new(g.clone())), g.members_file.clone(), "groupmembers.csv")
+            }
             Job::Enrols => {
                 let e = &self.settings.enrols;
                 (Box::new(EnrolTool::new(e.clone(), self.clock.clone())), e.file.clone(), "enrols.csv")
@@ -110,4 +119,6 @@ pub enum Job {
     CourseMetas,
     CourseReset,
     Enrols,
+    Groups,
+    GroupMembers,
 }

@@ -84,6 +84,7 @@ pub enum ToolName {
     Users,
     Courses,
     Enrols,
+    Groups,
 }
 
 /// Operations of the courses tool.
@@ -95,14 +96,19 @@ pub enum CourseOp {
     Metas,
     /// Remove course user data (never part of `all`).
     Reset,
-    /// The scheduled order: delete, create, metas (each with its configured file).
+    /// Groups tool: groups and groupings file.
+    Groups,
+    /// Groups tool: group members file.
+    Members,
+    /// Every operation in the scheduled order (courses: delete, create, metas; groups: groups,
+    /// members), each with its configured file.
     All,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     pub tool: ToolName,
-    /// Operation of the courses tool.
+    /// Operation of the courses or groups tool.
     #[arg(long, value_enum, default_value = "all")]
     pub op: CourseOp,
     /// The command file (default: the tool's configured file in the file area). A file outside
@@ -126,6 +132,7 @@ pub enum ExportWhat {
     CourseLinks,
     Enrolments,
     Groups,
+    Groupings,
     GroupMembers,
 }
 

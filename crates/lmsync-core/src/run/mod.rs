@@ -263,7 +263,12 @@ impl Run<'_, '_> {
         if self.req.dry_run {
             self.engine.backend.begin_rehearsal()?;
         }
-        let ending = self.chunks(&mut reader, &mut tryback);
+        let mut ending = self.chunks(&mut reader, &mut tryback);
+        if let Ok(None) = ending
+            && let Err(e) = self.closing()
+        {
+            ending = Err(e);
+        }
         if self.req.dry_run {
             self.engine.backend.end_rehearsal()?;
         }
@@ -295,6 +300,32 @@ impl Run<'_, '_> {
                 };
             }
         }
+    }
+
+    /// The tool's closing changes (a purge), applied and committed like a last chunk; what they
+    /// did is noted in the report.
+    fn closing(&mut self) -> Result<(), ChunkError> {
+        let changes = self.req.tool.closing(self.engine.backend)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let results = self.engine.backend.apply(self.ctx.run_id, &changes)?;
+        let mut notes = Vec::new();
+        for (change, result) in changes.iter().zip(&results) {
+            if let lmsync_model::ChangeKind::Groups { ops, .. } = &change.kind {
+                let what = serde_json::to_string(ops).unwrap_or_default();
+                notes.push(match result {
+                    Ok(_) => format!("{}: {what}", change.key),
+                    Err(e) => format!("{} failed: {e}", change.key),
+                });
+            }
+        }
+        let last = self.engine.backend.run(self.ctx.run_id).ok().flatten().map_or(0, |r| r.last_line);
+        self.engine.backend.commit(self.ctx.run_id, last)?;
+        for n in notes {
+            self.report().note(n)?;
+        }
+        Ok(())
     }
 
     fn chunk(&mut self, records: Vec<Record>, tryback: &mut Tryback) -> Result<(), ChunkError> {

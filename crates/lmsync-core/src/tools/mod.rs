@@ -4,6 +4,7 @@
 
 pub mod courses;
 pub mod enrols;
+pub mod groups;
 pub mod users;
 
 use lmsync_csv::{ColumnRules, Columns};
@@ -93,6 +94,10 @@ pub trait Tool {
     /// `(percent, count)`.
     fn delete_limits(&mut self, _target: &mut dyn LmsTarget) -> Result<(u64, u32, u64), TargetError> {
         Ok((0, 100, u64::MAX))
+    }
+    /// Changes to apply once every line is done (a purge), in the same run.
+    fn closing(&mut self, _target: &mut dyn LmsTarget) -> Result<Vec<Change>, TargetError> {
+        Ok(Vec::new())
     }
     /// After the last line; returns notes for the report.
     fn finish(&mut self, _ctx: &ToolContext) -> Vec<String> {

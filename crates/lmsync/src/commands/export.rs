@@ -92,6 +92,7 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
         ExportWhat::CourseLinks => Some("course-links"),
         ExportWhat::Enrolments => Some("enrolments"),
         ExportWhat::Groups => Some("groups"),
+        ExportWhat::Groupings => Some("groupings"),
         ExportWhat::GroupMembers => Some("group-members"),
     };
     let fields: Vec<String> = store.profile_fields()?.into_iter().map(|f| f.shortname).collect();

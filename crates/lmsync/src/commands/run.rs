@@ -20,13 +20,20 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
         (ToolName::Courses, CourseOp::Delete) => vec![Job::CourseDelete],
         (ToolName::Courses, CourseOp::Metas) => vec![Job::CourseMetas],
         (ToolName::Courses, CourseOp::Reset) => vec![Job::CourseReset],
-        (ToolName::Courses, CourseOp::All) if args.file.is_some() => {
-            eprintln!(
-                "error: --file names one command file: choose its operation with --op check|create|delete|metas|reset"
-            );
+        (ToolName::Groups, CourseOp::Groups) => vec![Job::Groups],
+        (ToolName::Groups, CourseOp::Members) => vec![Job::GroupMembers],
+        (ToolName::Courses | ToolName::Groups, CourseOp::All) if args.file.is_some() => {
+            eprintln!("error: --file names one command file: choose its operation with --op");
             return Ok(2);
         }
         (ToolName::Courses, CourseOp::All) => vec![Job::CourseDelete, Job::CourseCreate, Job::CourseMetas],
+        (ToolName::Groups, CourseOp::All) => vec![Job::Groups, Job::GroupMembers],
+        (tool, op) => {
+            eprintln!(
+                "error: the {tool:?} tool has no {op:?} operation; courses: check, create, delete, metas, reset, all; groups: groups, members, all"
+            );
+            return Ok(2);
+        }
     };
     let several = jobs.len() > 1;
     let mut code = 0;

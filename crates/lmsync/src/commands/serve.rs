@@ -13,8 +13,12 @@ use crate::app::Job;
 use crate::commands::run::print_summary;
 
 /// Scheduled tasks in dependency order, with the jobs each runs.
-const TASKS: &[(&str, &[Job])] =
-    &[("users", &[Job::Users]), ("courses", &[Job::CourseDelete, Job::CourseCreate, Job::CourseMetas])];
+const TASKS: &[(&str, &[Job])] = &[
+    ("users", &[Job::Users]),
+    ("courses", &[Job::CourseDelete, Job::CourseCreate, Job::CourseMetas]),
+    ("enrols", &[Job::Enrols]),
+    ("groups", &[Job::Groups, Job::GroupMembers]),
+];
 
 fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>> {
     let s = &app.settings.schedule;
@@ -24,7 +28,8 @@ fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>>
             let expr = match *name {
                 "users" => &s.users,
                 "courses" => &s.courses,
-                _ => &s.enrols,
+                "enrols" => &s.enrols,
+                _ => &s.groups,
             };
             Ok((*name, *jobs, Schedule::parse(name, expr)?))
         })
