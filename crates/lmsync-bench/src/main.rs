@@ -1,6 +1,7 @@
 //! Benchmark helpers (see bench/users.sh and BENCHMARKS.md): `lmsync-bench users N` writes an
 //! N-line user command file to standard output (deterministic: the same N gives the same
 //! file); `lmsync-bench read FILE` times the CSV engine alone on a file.
+//! `lmsync-bench enrols USERS COURSES` writes a USERS × COURSES-line enrolment file (bench/enrols.sh).
 
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter, Write};
@@ -31,6 +32,16 @@ enum What {
         #[arg(long)]
         template: Option<String>,
     },
+    /// An enrolment file (`cmd;cid;uid;rolename;enrol`): every user of `lmsync-bench users USERS`
+    /// (idnumber `ID0000000`…) added as a manual student to every course of `lmsync-bench courses
+    /// COURSES` (shortname `C000000`…), user by user (each user's courses together).
+    Enrols {
+        users: u64,
+        courses: u64,
+        /// Course by course instead (each course's users together).
+        #[arg(long)]
+        by_course: bool,
+    },
     /// Read a command file with the CSV engine (default dialect) and print rows/s.
     Read { file: std::path::PathBuf },
 }
@@ -46,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         What::Users { rows, passwords, touch_every } => users(rows, passwords, touch_every),
         What::Read { file } => read(&file),
         What::Courses { rows, template } => courses(rows, template.as_deref()),
+        What::Enrols { users, courses, by_course } => enrols(users, courses, by_course),
     }
 }
 
@@ -97,6 +109,20 @@ fn courses(rows: u64, template: Option<&str>) -> anyhow::Result<()> {
             write!(out, ";{t}")?;
         }
         writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn enrols(users: u64, courses: u64, by_course: bool) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    writeln!(out, "cmd;cid;uid;rolename;enrol")?;
+    let (outer, inner) = if by_course { (courses, users) } else { (users, courses) };
+    for o in 0..outer {
+        for i in 0..inner {
+            let (u, c) = if by_course { (i, o) } else { (o, i) };
+            writeln!(out, "add;C{c:06};ID{u:07};student;manual")?;
+        }
     }
     out.flush()?;
     Ok(())

@@ -61,6 +61,8 @@ pub trait LmsTarget {
     /// A course's enrolment instances (method, enabled) in their order, and its manual role
     /// assignments (user id, role id).
     fn course_enrolment_state(&mut self, course: i64) -> Result<EnrolmentState, TargetError>;
+    /// A course's enrolment instances (method, enabled) in their order.
+    fn course_instances(&mut self, course: i64) -> Result<Vec<(String, bool)>, TargetError>;
     /// What each (course, user) pair holds: enrolments, roles, group memberships.
     fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError>;
     /// A course's groups, groupings and bindings.

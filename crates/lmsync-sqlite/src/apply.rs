@@ -35,7 +35,7 @@ pub(crate) fn apply_chunk(
     changes: &[Change],
 ) -> Result<ApplyResult, TargetError> {
     conn.execute_batch(if rehearsal { "SAVEPOINT chunk" } else { "BEGIN IMMEDIATE" }).map_err(unavailable)?;
-    match apply_all(conn, run, changes) {
+    match apply_all(conn, rehearsal, run, changes) {
         Ok(results) => Ok(results),
         Err(e) => {
             let _ = conn.execute_batch(if rehearsal { "ROLLBACK TO chunk; RELEASE chunk" } else { "ROLLBACK" });
@@ -61,27 +61,27 @@ pub(crate) fn commit_chunk(
     conn.execute_batch(if rehearsal { "RELEASE chunk" } else { "COMMIT" }).map_err(unavailable)
 }
 
-fn apply_all(conn: &Connection, run: i64, changes: &[Change]) -> rusqlite::Result<ApplyResult> {
+fn apply_all(conn: &Connection, rehearsal: bool, run: i64, changes: &[Change]) -> rusqlite::Result<ApplyResult> {
     let fields: HashMap<String, i64> = conn
         .prepare_cached("SELECT shortname, id FROM user_info_field")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    // Planned changes rarely fail, so the chunk is first applied without a savepoint per line;
-    // only when one is refused is it all undone and applied again line by line, isolating it.
-    conn.prepare_cached("SAVEPOINT whole")?.execute([])?;
+    // Planned changes rarely fail, so the chunk is first applied without any savepoint (an open
+    // savepoint makes every statement of the chunk pay for a statement journal); only when one
+    // is refused is the chunk undone and applied again line by line, isolating it.
     let mut results = Vec::with_capacity(changes.len());
+    let mut cache = crate::enrols::Instances::default();
     for change in changes {
-        match apply_one(conn, run, change, &fields) {
+        match apply_one(conn, run, change, &fields, &mut cache) {
             Ok(applied) => results.push(Ok(applied)),
             Err(Failure::Broken(e)) => return Err(e),
             Err(Failure::Refused(_)) => break,
         }
     }
     if results.len() == changes.len() {
-        conn.prepare_cached("RELEASE whole")?.execute([])?;
         return Ok(results);
     }
-    conn.execute_batch("ROLLBACK TO whole; RELEASE whole")?;
+    conn.execute_batch(if rehearsal { "ROLLBACK TO chunk" } else { "ROLLBACK; BEGIN IMMEDIATE" })?;
     apply_isolated(conn, run, changes, &fields)
 }
 
@@ -93,10 +93,11 @@ fn apply_isolated(
     fields: &HashMap<String, i64>,
 ) -> rusqlite::Result<ApplyResult> {
     let mut results = Vec::with_capacity(changes.len());
+    let mut cache = crate::enrols::Instances::default();
     for change in changes {
         // Cached statements: savepoints run twice per line, re-preparing them costs.
         conn.prepare_cached("SAVEPOINT line")?.execute([])?;
-        match apply_one(conn, run, change, fields) {
+        match apply_one(conn, run, change, fields, &mut cache) {
             Ok(applied) => {
                 conn.prepare_cached("RELEASE line")?.execute([])?;
                 results.push(Ok(applied));
@@ -130,12 +131,18 @@ fn journal(conn: &Connection, run: i64, change: &Change, e: Entry<'_>) -> rusqli
     Ok(())
 }
 
-fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<String, i64>) -> Result<Applied, Failure> {
+fn apply_one(
+    conn: &Connection,
+    run: i64,
+    change: &Change,
+    fields: &HashMap<String, i64>,
+    cache: &mut crate::enrols::Instances,
+) -> Result<Applied, Failure> {
     match &change.kind {
         ChangeKind::CreateUser { user, preferences, enrolments } => {
             let id = insert_user(conn, user, fields)?;
             set_preferences(conn, id, preferences)?;
-            enrol_user(conn, id, enrolments)?;
+            enrol_user(conn, id, enrolments, cache)?;
             let mut after = user.to_json();
             if !enrolments.is_empty() {
                 after["enrolments"] = serde_json::to_value(enrolments).unwrap_or_default();
@@ -146,7 +153,7 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
         }
         ChangeKind::UpdateUser(update) => {
             update_user(conn, update, fields)?;
-            enrol_user(conn, update.id, &update.enrolments)?;
+            enrol_user(conn, update.id, &update.enrolments, cache)?;
             let (before, after) = update.journal();
             let (before, after) = (Some(before.to_string()), Some(after.to_string()));
             journal(conn, run, change, Entry { entity: "user", id: update.id, action: "update", before, after })?;
@@ -218,7 +225,7 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
                 format!("category {id} is not empty (or no longer exists)"),
             ))),
         },
-        ChangeKind::Enrol { course, user, ops } => match crate::enrols::apply(conn, *course, *user, ops) {
+        ChangeKind::Enrol { course, user, ops } => match crate::enrols::apply(conn, *course, *user, ops, cache) {
             Ok(()) => {
                 if !ops.is_empty() {
                     let after = serde_json::to_string(ops).ok();
@@ -265,9 +272,14 @@ fn apply_one(conn: &Connection, run: i64, change: &Change, fields: &HashMap<Stri
 }
 
 /// The enrolment steps of a user line (courseN columns), after the account is written.
-fn enrol_user(conn: &Connection, user: i64, enrolments: &[(i64, Vec<lmsync_model::EnrolOp>)]) -> Result<(), Failure> {
+fn enrol_user(
+    conn: &Connection,
+    user: i64,
+    enrolments: &[(i64, Vec<lmsync_model::EnrolOp>)],
+    cache: &mut crate::enrols::Instances,
+) -> Result<(), Failure> {
     for (course, ops) in enrolments {
-        match crate::enrols::apply(conn, *course, user, ops) {
+        match crate::enrols::apply(conn, *course, user, ops, cache) {
             Ok(()) => {}
             Err(Ok(crate::enrols::Missing(what))) => {
                 return Err(Failure::Refused(ChangeError::new("enrol.target_missing", what)));

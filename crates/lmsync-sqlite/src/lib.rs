@@ -137,12 +137,17 @@ impl LmsTarget for SqliteStore {
         Ok((instances, roles))
     }
 
-    fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError> {
-        pairs
-            .iter()
-            .map(|(c, u)| enrols::state(&self.conn, *c, *u))
-            .collect::<rusqlite::Result<_>>()
+    fn course_instances(&mut self, course: i64) -> Result<Vec<(String, bool)>, TargetError> {
+        self.conn
+            .prepare_cached("SELECT enrol, status = 0 FROM enrol WHERE course = ?1 ORDER BY sortorder, id")
+            .and_then(|mut s| {
+                s.query_map([course], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<Vec<_>>>()
+            })
             .map_err(unavailable)
+    }
+
+    fn enrol_states(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError> {
+        enrols::states(&self.conn, pairs).map_err(unavailable)
     }
 
     fn course_groups(&mut self, course: i64) -> Result<CourseGroups, TargetError> {

@@ -51,7 +51,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
 /// query of a kind has the same text and its prepared statement is reused.
 const BATCH: usize = 256;
 
-fn batched<T: ToSql + Clone>(
+pub(crate) fn batched<T: ToSql + Clone>(
     conn: &Connection,
     sql_head: &str,
     keys: &[T],

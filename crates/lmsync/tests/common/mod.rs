@@ -436,3 +436,133 @@ impl Lms {
         second
     }
 }
+
+// ---- Enrolment tool helpers (enrols_*.rs) ----
+
+/// Tables dumped by `Lms::enrol_state`, each with the order its rows are listed in.
+const ENROL_TABLES: [(&str, &str); 5] = [
+    ("enrol", "id"),
+    ("user_enrolments", "id"),
+    ("role_assignments", "id"),
+    ("groups", "id"),
+    ("groups_members", "groupid, userid"),
+];
+
+impl Lms {
+    /// A fresh installation holding the upstream sample accounts (user_create_sample.csv then
+    /// user_update_sample.csv: idnumbers U0001 john.doe … U0005 yyang) and courses
+    /// (course_create_sample.csv: TESTCOURSE1–3, MASTER1–2, META10–21; manual instance enabled,
+    /// guest and self disabled).
+    pub fn with_enrol_samples() -> Lms {
+        let mut lms = Lms::new().with("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+        lms.set("LMSYNC_USERS__PROTECT_EMAILS", "false");
+        for f in ["user_create_sample.csv", "user_update_sample.csv"] {
+            let r = lms.run_users(&lms.fixture(f), &[]);
+            assert!(r.code <= 1, "{f}: {}", r.all());
+        }
+        lms.unset("LMSYNC_USERS__PRIMARY_IDENTITY");
+        lms.unset("LMSYNC_USERS__PROTECT_EMAILS");
+        let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
+        assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
+        let ids: Vec<String> = lms.export().iter().map(|u| u["idnumber"].as_str().unwrap().to_string()).collect();
+        for id in ["U0001", "U0002", "U0003", "U0004", "U0005"] {
+            assert!(ids.iter().any(|i| i == id), "no account has idnumber {id}");
+        }
+        lms
+    }
+
+    /// `lmsync run enrols --file <file> <extra…>`.
+    pub fn run_enrols(&self, file: &Path, extra: &[&str]) -> Ran {
+        let mut args = vec!["run", "enrols", "--file", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        self.exec(&args)
+    }
+
+    /// Writes `in/<name>` and runs it through the enrolment tool.
+    pub fn enrols_file(&self, name: &str, bytes: impl AsRef<[u8]>, extra: &[&str]) -> Ran {
+        let path = self.write(name, bytes);
+        self.run_enrols(&path, extra)
+    }
+
+    /// `export enrolments`, one `course username method status roles` string per enrolment
+    /// (dates left out; see `enrolment_dates`).
+    pub fn enrolments(&self) -> Vec<String> {
+        self.export_json("enrolments")
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap_or("").to_string();
+                format!("{} {} {} {} {}", s("course_shortname"), s("username"), s("method"), s("status"), s("roles"))
+                    .trim_end()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// `(timestart, timeend)` of the enrolment of `username` in `course` through `method`.
+    pub fn enrolment_dates(&self, course: &str, username: &str, method: &str) -> (i64, i64) {
+        self.export_json("enrolments")
+            .iter()
+            .find(|e| e["course_shortname"] == course && e["username"] == username && e["method"] == method)
+            .map(|e| (e["timestart"].as_i64().unwrap(), e["timeend"].as_i64().unwrap()))
+            .unwrap_or_else(|| panic!("{username} is not enrolled in {course} through {method}"))
+    }
+
+    /// Role assignments, one `course username role` string each, followed for an assignment
+    /// owned by an instance by ` <component>:<that instance's method>` (or `:item <itemid>` when
+    /// the item is no instance of the course).
+    pub fn role_rows(&self) -> Vec<String> {
+        self.rows(
+            "SELECT c.shortname || ' ' || u.username || ' ' || r.shortname || CASE WHEN ra.component = '' AND ra.itemid = 0 THEN '' ELSE ' ' || ra.component || ':' || COALESCE((SELECT e.enrol FROM enrol e WHERE e.id = ra.itemid AND e.course = ra.courseid), 'item ' || ra.itemid) END
+             FROM role_assignments ra JOIN role r ON r.id = ra.roleid JOIN course c ON c.id = ra.courseid JOIN user u ON u.id = ra.userid
+             ORDER BY c.shortname, u.username, r.sortorder, ra.component",
+        )
+    }
+
+    /// Group memberships, one `course group username component` string each (component `''`
+    /// shown as `-`).
+    pub fn memberships(&self) -> Vec<String> {
+        self.rows(
+            "SELECT c.shortname || ' ' || g.name || ' ' || u.username || ' ' || CASE gm.component WHEN '' THEN '-' ELSE gm.component END
+             FROM groups_members gm JOIN groups g ON g.id = gm.groupid JOIN course c ON c.id = g.courseid JOIN user u ON u.id = gm.userid
+             ORDER BY c.shortname, g.name, u.username",
+        )
+    }
+
+    /// `course name` of every group.
+    pub fn group_names(&self) -> Vec<String> {
+        self.rows("SELECT c.shortname || ' ' || g.name FROM groups g JOIN course c ON c.id = g.courseid ORDER BY 1")
+    }
+
+    /// The first column of every row of `sql`, as text.
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        let db = self.db();
+        let mut stmt = db.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    }
+
+    /// Every row (timestamps included) of the enrolment-side tables: instances, enrolments, role
+    /// assignments, groups, memberships.
+    pub fn enrol_state(&self) -> BTreeMap<&'static str, Vec<String>> {
+        let db = self.db();
+        ENROL_TABLES
+            .iter()
+            .map(|(table, order)| {
+                let mut stmt = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |r| {
+                        Ok((0..n).map(|i| show_sql(r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                (*table, rows)
+            })
+            .collect()
+    }
+}
+
+/// `strs(&["a", "b"])` as owned strings, to compare with the state readers above.
+pub fn strs(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}

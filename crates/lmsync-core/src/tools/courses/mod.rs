@@ -46,5 +46,12 @@ pub(crate) fn keys<'a>(identity: CourseIdentity, values: impl IntoIterator<Item 
             CourseIdentity::Id => keys.ids.extend(v.parse::<i64>().ok()),
         }
     }
+    // Files name the same course on many lines: look each up once.
+    for list in [&mut keys.shortnames, &mut keys.idnumbers] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    keys.ids.sort_unstable();
+    keys.ids.dedup();
     keys
 }

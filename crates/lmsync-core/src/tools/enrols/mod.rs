@@ -95,7 +95,7 @@ impl EnrolTool {
         }
         let course_ids: Vec<i64> = chunk.courses.values().map(|c| c.id).collect();
         for id in course_ids {
-            chunk.instances.insert(id, target.course_enrolment_state(id)?.0);
+            chunk.instances.insert(id, target.course_instances(id)?);
             chunk.groups.insert(id, target.group_names(id)?);
         }
         Ok(chunk)

@@ -99,7 +99,7 @@ impl Enrolments<'_> {
         let mut instances = HashMap::new();
         let mut groups = HashMap::new();
         for c in courses.values() {
-            instances.insert(c.id, target.course_enrolment_state(c.id)?.0);
+            instances.insert(c.id, target.course_instances(c.id)?);
             groups.insert(c.id, target.group_names(c.id)?);
         }
         for (row, p) in rows.iter().zip(planned.iter_mut()) {
