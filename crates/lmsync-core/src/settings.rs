@@ -405,6 +405,8 @@ pub struct GroupSettings {
     pub user_identifier: Identity,
     pub group_identifier: GroupIdentity,
     pub grouping_identifier: GroupIdentity,
+    /// Every group line without a selfgrouping value gets a grouping of its name.
+    pub autogrouping: bool,
     pub purge_empty: PurgeEmpty,
 }
 
@@ -417,6 +419,7 @@ impl Default for GroupSettings {
             user_identifier: Identity::Username,
             group_identifier: GroupIdentity::Idnumber,
             grouping_identifier: GroupIdentity::Idnumber,
+            autogrouping: false,
             purge_empty: PurgeEmpty::None,
         }
     }

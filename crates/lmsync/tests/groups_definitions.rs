@@ -176,7 +176,6 @@ fn selfgrouping_and_grouping_bind_within_the_course_and_are_idempotent() {
 }
 
 #[test]
-#[ignore = "bug: binding a group to a grouping renamed earlier in the same chunk reports updated though it was already bound"]
 fn binding_to_a_grouping_renamed_by_an_earlier_line_is_unchanged_when_already_bound() {
     let lms = site();
     let ran = run(
@@ -191,7 +190,6 @@ fn binding_to_a_grouping_renamed_by_an_earlier_line_is_unchanged_when_already_bo
 }
 
 #[test]
-#[ignore = "bug: with group_identifier=id, updateid 0 finds a group created by an earlier line of the chunk and renames it"]
 fn updateid_naming_no_group_by_id_creates_even_after_a_line_that_created_a_group() {
     let lms = site().with("LMSYNC_GROUPS__GROUP_IDENTIFIER", "id");
     let ran = run(&lms, "ids.csv", "courseid;name;updateid\nTESTCOURSE3;Alpha;\nTESTCOURSE3;Beta;0\n");
@@ -220,7 +218,6 @@ fn op_all_runs_the_configured_groups_file_then_the_members_file() {
 }
 
 #[test]
-#[ignore = "bug: the documented setting groups.autogrouping (DECISIONS §8) is refused as an unknown field"]
 fn the_autogrouping_setting_is_accepted() {
     let lms = site().with("LMSYNC_GROUPS__AUTOGROUPING", "false");
     let ran = run(&lms, "plain.csv", "courseid;name\nTESTCOURSE1;Plain\n");

@@ -191,7 +191,6 @@ fn groups_by_name_or_id_and_users_by_id_are_looked_up_in_the_line_course() {
 }
 
 #[test]
-#[ignore = "bug: user_identifier=email with an address shared by several accounts silently picks one"]
 fn an_email_shared_by_several_accounts_fails_the_line_naming_them() {
     let lms = site().with("LMSYNC_GROUPS__USER_IDENTIFIER", "email");
     // ugr1–ugr4 all have ugr1@foo.com.

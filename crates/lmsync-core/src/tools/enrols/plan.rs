@@ -27,8 +27,10 @@ pub(super) fn plan(tool: &EnrolTool, l: &EnrolLine, chunk: &mut Chunk, now: i64)
     let course = chunk.courses.get(&l.cid).cloned().ok_or_else(|| {
         ("enrol.course_not_found", format!("no course has {} \"{}\"", tool.s.course_identifier.as_str(), l.cid))
     })?;
+    // A del names no role to keep: an unknown one is as good as none (roles only: all plain roles).
     let role = match l.role.as_str() {
         "" => None,
+        r if l.cmd == Cmd::Del => tool.roles.iter().find(|(_, n)| n == r).map(|(id, _)| *id),
         r => Some(tool.roles.iter().find(|(_, n)| n == r).map(|(id, _)| *id).ok_or_else(|| {
             (
                 "enrol.unknown_role",
@@ -109,7 +111,8 @@ pub(crate) fn steps(
         None => None,
     };
     let mut ops = Vec::new();
-    if method.as_deref() == Some("sync") && !instances.iter().any(|(m, _)| m == "sync") {
+    // Only an enrolment needs the sync instance: a del never creates it.
+    if l.cmd != Cmd::Del && method.as_deref() == Some("sync") && !instances.iter().any(|(m, _)| m == "sync") {
         ops.push(EnrolOp::EnsureInstance { method: "sync".into() });
         instances.push(("sync".into(), true));
     }
@@ -168,6 +171,7 @@ pub(crate) fn steps(
                 state.roles.push((roleid, String::new()));
                 ops.push(EnrolOp::Assign { roleid, method: None });
                 said.push(format!("role {} assigned (no enrolment)", role_name(roles, roleid)));
+                outcome = Outcome::Created;
             }
         }
         (Cmd::Del, Some(m)) => {

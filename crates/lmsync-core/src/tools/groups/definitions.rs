@@ -115,6 +115,9 @@ impl GroupsTool {
                         entry.description = desc.clone().unwrap_or(entry.description.clone());
                     }
                     if grouping {
+                        for b in cg.bindings.iter_mut().filter(|(_, gp)| *gp == g.name) {
+                            b.1 = name.clone();
+                        }
                         ops.push(GroupOp::UpdateGrouping {
                             name: g.name.clone(),
                             new_name,
@@ -139,9 +142,11 @@ impl GroupsTool {
             Some(g) => g.name,
         };
         if !grouping {
-            let selfgrouping = self
-                .get(row, "selfgrouping")
-                .is_some_and(|v| crate::values::parse_bool(v).unwrap_or(!v.is_empty() && v != "0"));
+            // An empty or absent selfgrouping follows groups.autogrouping.
+            let selfgrouping = match self.get(row, "selfgrouping").filter(|v| !v.is_empty()) {
+                Some(v) => crate::values::parse_bool(v).unwrap_or(v != "0"),
+                None => self.s.autogrouping,
+            };
             if selfgrouping {
                 if find(&cg.groupings, GroupIdentity::Name, &target_name).is_none() {
                     let g = cg.groups.iter().find(|g| g.name == target_name).cloned().unwrap_or_default();

@@ -47,7 +47,7 @@ impl MembersTool {
         &mut self,
         row: &Row,
         courses: &mut Courses,
-        users: &HashMap<String, User>,
+        users: &HashMap<String, Vec<User>>,
         states: &mut HashMap<(i64, i64), EnrolState>,
     ) -> Result<(Outcome, String, i64, Vec<GroupOp>), Refusal> {
         let course = courses.course(self.s.course_identifier, self.get(row, "courseid"))?;
@@ -78,9 +78,19 @@ impl MembersTool {
             Identity::Username | Identity::Email => uid.to_lowercase(),
             _ => uid.to_string(),
         };
-        let user = users.get(&key).filter(|u| !u.deleted).ok_or_else(|| {
-            ("group.user_not_found", format!("no account has {} \"{uid}\"", self.s.user_identifier.as_str()))
-        })?;
+        let field = self.s.user_identifier.as_str();
+        let live: Vec<&User> = users.get(&key).into_iter().flatten().filter(|u| !u.deleted).collect();
+        let user = match live.as_slice() {
+            [] => return Err(("group.user_not_found", format!("no account has {field} \"{uid}\""))),
+            [u] => *u,
+            many => {
+                let names: Vec<&str> = many.iter().map(|u| u.username.as_str()).collect();
+                return Err((
+                    "group.user_ambiguous",
+                    format!("{field} \"{uid}\" matches several accounts: {}", names.join(", ")),
+                ));
+            }
+        };
         self.touched.insert(course.id);
         let state = states.entry((course.id, user.id)).or_default();
         let mut ops = Vec::new();
@@ -168,15 +178,18 @@ impl Tool for MembersTool {
                 Identity::Email => keys.emails.push(v),
             }
         }
-        let users: HashMap<String, User> = target.users(&keys)?.into_iter().map(|u| (self.user_key(&u), u)).collect();
+        let mut users: HashMap<String, Vec<User>> = HashMap::new();
+        for u in target.users(&keys)? {
+            users.entry(self.user_key(&u)).or_default().push(u);
+        }
         let mut pairs: Vec<(i64, i64)> = Vec::new();
         for r in rows {
             let key = match self.s.user_identifier {
                 Identity::Username | Identity::Email => self.get(r, "userid").to_lowercase(),
                 _ => self.get(r, "userid").to_string(),
             };
-            if let (Some(c), Some(u)) = (courses.by_key.get(self.get(r, "courseid")), users.get(&key)) {
-                pairs.push((c.id, u.id));
+            if let Some(c) = courses.by_key.get(self.get(r, "courseid")) {
+                pairs.extend(users.get(&key).into_iter().flatten().map(|u| (c.id, u.id)));
             }
         }
         pairs.sort_unstable();

@@ -52,7 +52,8 @@ impl Courses {
 /// The group (or grouping) of a list a value names.
 pub(super) fn find<'a>(list: &'a [Group], ident: GroupIdentity, value: &str) -> Option<&'a Group> {
     list.iter().find(|g| match ident {
-        GroupIdentity::Id => g.id.to_string() == value,
+        // Groups planned in this chunk have no id yet (0): an id never names them.
+        GroupIdentity::Id => g.id > 0 && g.id.to_string() == value,
         GroupIdentity::Idnumber => !value.is_empty() && g.idnumber == value,
         GroupIdentity::Name => g.name == value,
     })
