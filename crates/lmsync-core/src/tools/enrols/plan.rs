@@ -175,19 +175,35 @@ pub(crate) fn steps(
             }
         }
         (Cmd::Del, Some(m)) => {
-            if let Some(i) = state.enrolments.iter().position(|(em, ..)| em == m) {
-                state.enrolments.remove(i);
-                let comp = component(&owner(m));
-                state.roles.retain(|(_, c)| *c != comp || comp.is_empty());
-                if state.enrolments.is_empty() {
-                    state.roles.clear();
-                    state.groups.clear();
-                }
-                ops.push(EnrolOp::Unenrol { method: m.clone() });
+            let own = owner(m);
+            let comp = component(&own);
+            // The line's role goes; the enrolment goes with the last role held through the
+            // method (plain roles for manual, the instance's own otherwise) — or at once when
+            // the line names no role.
+            if let Some(r) = role
+                && state.roles.contains(&(r, comp.clone()))
+            {
+                state.roles.retain(|x| *x != (r, comp.clone()));
+                ops.push(EnrolOp::Unassign { roleid: Some(r), method: own.clone() });
+                said.push(format!("role {} removed", role_name(roles, r)));
                 outcome = Outcome::Deleted;
-                said.push(format!("unenrolled from {m}"));
-            } else {
-                said.push(format!("not enrolled through {m}"));
+            }
+            let roles_left = state.roles.iter().any(|(_, c)| *c == comp);
+            match state.enrolments.iter().position(|(em, ..)| em == m) {
+                Some(i) if role.is_none() || !roles_left => {
+                    state.enrolments.remove(i);
+                    state.roles.retain(|(_, c)| *c != comp || comp.is_empty());
+                    if state.enrolments.is_empty() {
+                        state.roles.clear();
+                        state.groups.clear();
+                    }
+                    ops.push(EnrolOp::Unenrol { method: m.clone() });
+                    outcome = Outcome::Deleted;
+                    said.push(format!("unenrolled from {m}"));
+                }
+                Some(_) => said.push(format!("still enrolled through {m} with other roles")),
+                None if ops.is_empty() => said.push(format!("not enrolled through {m}")),
+                None => {}
             }
         }
         (Cmd::Del, None) => {
