@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_meta_links.sql"),
     include_str!("migrations/004_course_user_data.sql"),
     include_str!("migrations/005_id_watermarks.sql"),
+    include_str!("migrations/006_cohort_sync.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own transaction.
