@@ -1,4 +1,5 @@
-//! Streamed reads of whole tables for exports: categories, courses, sections, course links.
+//! Streamed reads of whole tables for exports: categories, courses, sections, course links,
+//! enrolments, groups and cohorts.
 
 use rusqlite::types::ValueRef;
 
@@ -53,6 +54,24 @@ pub fn export_query(name: &str) -> Option<(&'static [&'static str], String)> {
             &["course_shortname", "group_name", "username"],
             "SELECT c.shortname, g.name, u.username FROM groups_members gm JOIN groups g ON g.id = gm.groupid JOIN course c ON c.id = g.courseid
              JOIN user u ON u.id = gm.userid ORDER BY c.shortname, g.name, u.username".into(),
+        ),
+        "cohorts" => (
+            &["id", "name", "idnumber", "description", "context"],
+            format!("{PATHS} SELECT h.id, h.name, h.idnumber, h.description, CASE WHEN h.categoryid IS NULL THEN 'system' ELSE 'category:' || p.namepath END
+             FROM cohort h LEFT JOIN paths p ON p.id = h.categoryid ORDER BY h.id"),
+        ),
+        "cohort-members" => (
+            &["cohort_idnumber", "cohort_name", "username"],
+            "SELECT h.idnumber, h.name, u.username FROM cohort_members m JOIN cohort h ON h.id = m.cohortid JOIN user u ON u.id = m.userid
+             ORDER BY h.idnumber, h.name, u.username".into(),
+        ),
+        "cohort-bindings" => (
+            &["course_shortname", "cohort_idnumber", "role", "method", "status", "enrolstart", "enrolend", "group"],
+            "SELECT c.shortname, h.idnumber, r.shortname, e.enrol, CASE WHEN e.status = 0 THEN 'enabled' ELSE 'disabled' END,
+                    e.enrolstartdate, e.enrolenddate, g.name
+             FROM enrol e JOIN course c ON c.id = e.course JOIN cohort h ON h.id = e.customint1 LEFT JOIN role r ON r.id = e.roleid
+             LEFT JOIN groups g ON g.id = e.customint2 AND g.courseid = e.course
+             WHERE e.enrol = 'cohort' ORDER BY c.shortname, h.idnumber, r.shortname".into(),
         ),
         _ => return None,
     })

@@ -134,6 +134,9 @@ pub enum ExportWhat {
     Groups,
     Groupings,
     GroupMembers,
+    Cohorts,
+    CohortMembers,
+    CohortBindings,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

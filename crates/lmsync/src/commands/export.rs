@@ -94,6 +94,9 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
         ExportWhat::Groups => Some("groups"),
         ExportWhat::Groupings => Some("groupings"),
         ExportWhat::GroupMembers => Some("group-members"),
+        ExportWhat::Cohorts => Some("cohorts"),
+        ExportWhat::CohortMembers => Some("cohort-members"),
+        ExportWhat::CohortBindings => Some("cohort-bindings"),
     };
     let fields: Vec<String> = store.profile_fields()?.into_iter().map(|f| f.shortname).collect();
     let out: Box<dyn Write> = match &args.output {
