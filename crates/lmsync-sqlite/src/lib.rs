@@ -3,6 +3,7 @@
 //! commit together.
 
 mod apply;
+mod cohort_drift;
 mod courses;
 mod enrols;
 mod groups;
@@ -18,6 +19,7 @@ use lmsync_model::{Activity, Category, Change, Course, CourseGroups, EnrolState,
 use rusqlite::Connection;
 use std::path::Path;
 
+pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
 pub use profile_fields::NewProfileField;
 pub use tables::export_query;

@@ -33,6 +33,13 @@ pub enum Command {
     /// Course utilities: build delete or reset files, clean empty categories.
     #[command(subcommand)]
     Courses(CoursesCommand),
+    /// Find what cohort bindings derive (enrolments, roles, group memberships) that has drifted
+    /// from cohort membership; exit code 1 when some has.
+    Check {
+        /// Repair what was found, in one transaction.
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 /// Which courses a utility works on (all given filters apply).

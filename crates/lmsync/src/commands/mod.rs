@@ -1,5 +1,6 @@
 //! One module per command; `dispatch` maps the parsed command line to it.
 
+mod check;
 mod courses;
 mod export;
 mod profile_fields;
@@ -22,5 +23,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Runs(args) => runs::runs(&app, args),
         Command::ProfileFields(cmd) => profile_fields::profile_fields(&app, cmd),
         Command::Courses(cmd) => courses::courses_command(&app, cmd),
+        Command::Check { repair } => check::check(&app, repair),
     }
 }

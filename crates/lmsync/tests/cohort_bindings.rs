@@ -1,5 +1,5 @@
-//! `lmsync export cohorts|cohort-members|cohort-bindings` show cohorts, their members and their
-//! course bindings, and the enrolments a binding derives show in `export enrolments`.
+//! Cohort bindings seen through the binary: the cohort exports, the enrolments a binding derives
+//! in `export enrolments`, and `lmsync check` finding and repairing drift.
 
 mod common;
 
@@ -80,5 +80,53 @@ fn exports_show_cohorts_members_bindings_and_the_enrolments_they_derive() {
         csv.stdout.starts_with("course_shortname;cohort_idnumber;role;method;status;enrolstart;enrolend;group\n"),
         "{}",
         csv.stdout
+    );
+}
+
+#[test]
+fn check_finds_drift_in_what_bindings_derive_and_repair_removes_it() {
+    let lms = site();
+    let db = lms.db_write();
+    db.execute_batch(
+        "INSERT INTO cohort (id, name, idnumber) VALUES (1, 'Grouped users', 'COHGRP');
+         INSERT INTO cohort_members (cohortid, userid) SELECT 1, id FROM user WHERE username IN ('ugr1', 'ugr2', 'ugr3');
+         INSERT INTO enrol (enrol, course, customint1, roleid)
+             SELECT 'cohort', c.id, 1, r.id FROM course c JOIN role r ON r.shortname = 'student' WHERE c.shortname = 'TESTCOURSE1';",
+    )
+    .unwrap();
+    let clean = lms.exec(&["check"]);
+    assert_eq!((clean.code, clean.stdout.trim()), (0, "cohort bindings: consistent"), "{clean:?}");
+
+    // Edits behind the triggers' back, as a partial restore by a tool unaware of them would make:
+    // the triggers that would have kept things in step are gone from this database.
+    db.execute_batch(
+        "DROP TRIGGER user_enrolments_cohort_revoke;
+         DELETE FROM user_enrolments WHERE userid = (SELECT id FROM user WHERE username = 'ugr1');
+         DROP TRIGGER cohort_members_enrol;
+         INSERT INTO cohort_members (cohortid, userid) SELECT 1, id FROM user WHERE username = 'ugr4';",
+    )
+    .unwrap();
+    drop(db);
+
+    let found = lms.exec(&["check"]);
+    assert_eq!(found.code, 1, "{found:?}");
+    assert!(found.stdout.contains("2 cohort members not enrolled"), "{}", found.stdout);
+    assert!(found.stdout.contains("1 roles held through a binding without an active enrolment"), "{}", found.stdout);
+    assert!(found.stdout.contains("lmsync check --repair"), "{}", found.stdout);
+
+    let repaired = lms.exec(&["check", "--repair"]);
+    assert_eq!(repaired.code, 1, "{repaired:?}");
+    assert!(repaired.stdout.contains("(repaired)"), "{}", repaired.stdout);
+    let after = lms.exec(&["check"]);
+    assert_eq!((after.code, after.stdout.trim()), (0, "cohort bindings: consistent"), "{after:?}");
+    let enrolled: Vec<_> = lms
+        .export_json("enrolments")
+        .iter()
+        .filter(|e| e["method"] == "cohort")
+        .map(|e| (e["username"].clone(), e["roles"].clone()))
+        .collect();
+    assert_eq!(
+        enrolled,
+        ["ugr1", "ugr2", "ugr3", "ugr4"].iter().map(|u| ((*u).into(), "student".into())).collect::<Vec<_>>()
     );
 }
