@@ -52,8 +52,8 @@ const DRIFTS: &[Drift] = &[
         name: "active enrolments through a binding missing its role",
         count: "SELECT count(*) FROM user_enrolments ue JOIN enrol e ON e.id = ue.enrolid
                 WHERE e.enrol = 'cohort' AND ue.status = 0 AND e.roleid IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.component = 'enrol_cohort' AND ra.itemid = e.id
-                                  AND ra.userid = ue.userid AND ra.roleid = e.roleid)",
+                  AND NOT EXISTS (SELECT 1 FROM role_assignments ra WHERE ra.roleid = e.roleid AND ra.courseid = e.course
+                                  AND ra.userid = ue.userid AND ra.component = 'enrol_cohort' AND ra.itemid = e.id)",
         repair: "INSERT INTO role_assignments (roleid, courseid, userid, component, itemid, timemodified)
                 SELECT e.roleid, e.course, ue.userid, 'enrol_cohort', e.id, strftime('%s', 'now')
                 FROM user_enrolments ue JOIN enrol e ON e.id = ue.enrolid
