@@ -18,9 +18,10 @@
 //! Choices:
 //! * Unenrolment by role runs before the local role assignments, so it still sees the roles it
 //!   selects users by. A user holding one of the roles in the course (any assignment, derived
-//!   ones included) loses every enrolment in the course's instances except meta-link ones (a
-//!   derived enrolment only goes through its master), every role assignment there except the
-//!   meta-derived ones, and every group membership there.
+//!   ones included) loses every enrolment in the course's instances except meta-link and cohort
+//!   ones (a derived enrolment only goes through its master course or its cohort), every role
+//!   assignment there except the derived ones, and every group membership there except those a
+//!   cohort binding keeps.
 //! * Local role assignments are then the remaining manual ones (component `''`) of the course:
 //!   those of users who stay enrolled, and of role holders without an enrolment. Derived
 //!   assignments (`enrol_meta`, or any other owning component) are never touched: their owner
@@ -104,8 +105,9 @@ pub(crate) fn reset(conn: &Connection, course: i64, options: &ResetOptions) -> r
     Ok(removed)
 }
 
-/// Users holding any of `roles` in the course lose their non-meta enrolments, non-meta role
-/// assignments and group memberships there (migration 003's triggers update the metas).
+/// Users holding any of `roles` in the course lose their enrolments, role assignments and group
+/// memberships there, except those derived from a master course or a cohort (migration 003's
+/// triggers update the metas).
 fn unenrol(conn: &Connection, course: i64, roles: &[i64], removed: &mut Removed) -> rusqlite::Result<()> {
     let users: Vec<i64> = conn
         .prepare_cached(
@@ -117,15 +119,15 @@ fn unenrol(conn: &Connection, course: i64, roles: &[i64], removed: &mut Removed)
     let steps: [(&'static str, &str); 3] = [
         (
             "unenrolled",
-            "DELETE FROM user_enrolments WHERE userid IN (SELECT value FROM json_each(?2)) AND enrolid IN (SELECT id FROM enrol WHERE course = ?1 AND enrol <> 'meta')",
+            "DELETE FROM user_enrolments WHERE userid IN (SELECT value FROM json_each(?2)) AND enrolid IN (SELECT id FROM enrol WHERE course = ?1 AND enrol NOT IN ('meta', 'cohort'))",
         ),
         (
             "unenrolled_role_assignments",
-            "DELETE FROM role_assignments WHERE courseid = ?1 AND userid IN (SELECT value FROM json_each(?2)) AND component <> 'enrol_meta'",
+            "DELETE FROM role_assignments WHERE courseid = ?1 AND userid IN (SELECT value FROM json_each(?2)) AND component NOT IN ('enrol_meta', 'enrol_cohort')",
         ),
         (
             "unenrolled_group_members",
-            "DELETE FROM groups_members WHERE userid IN (SELECT value FROM json_each(?2)) AND groupid IN (SELECT id FROM groups WHERE courseid = ?1)",
+            "DELETE FROM groups_members WHERE userid IN (SELECT value FROM json_each(?2)) AND groupid IN (SELECT id FROM groups WHERE courseid = ?1) AND component <> 'enrol_cohort'",
         ),
     ];
     for (key, sql) in steps {

@@ -460,3 +460,38 @@ fn activity_user_data_must_name_its_activity_s_type() {
     )
     .unwrap();
 }
+
+#[test]
+fn unenrolling_by_role_keeps_what_a_cohort_binding_derives() {
+    let (_dir, mut store) = store();
+    // Fay joins a cohort bound to A as student, in group G1.
+    store
+        .connection()
+        .execute_batch(&format!(
+            "INSERT INTO cohort (id, name) VALUES (9, 'Cohort');
+             INSERT INTO enrol (id, enrol, course, customint1, roleid, customint2) VALUES (9000, 'cohort', {A}, 9, 5, {A}01);
+             INSERT INTO cohort_members (cohortid, userid) VALUES (9, 54);"
+        ))
+        .unwrap();
+    let derived = |c: &Connection| -> (i64, i64, i64) {
+        let q = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        (
+            q("SELECT count(*) FROM user_enrolments WHERE enrolid = 9000 AND userid = 54"),
+            q(
+                "SELECT count(*) FROM role_assignments WHERE component = 'enrol_cohort' AND itemid = 9000 AND userid = 54",
+            ),
+            q("SELECT count(*) FROM groups_members WHERE component = 'enrol_cohort' AND itemid = 9000 AND userid = 54"),
+        )
+    };
+    assert_eq!(derived(store.connection()), (1, 1, 1));
+    reset(&mut store, A, ResetOptions { unenrol_roles: vec![5], ..Default::default() });
+    assert_eq!(derived(store.connection()), (1, 1, 1), "the cohort keeps fay enrolled, with her role and group");
+    let ann: i64 = store
+        .connection()
+        .query_row(&format!("SELECT count(*) FROM user_enrolments WHERE enrolid = {A}00 AND userid = 50"), [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(ann, 0, "manual students are still unenrolled");
+    assert!(store.cohort_drift(false).unwrap().is_empty());
+}
