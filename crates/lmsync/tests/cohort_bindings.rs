@@ -5,22 +5,9 @@ mod common;
 
 use common::*;
 
-fn site() -> Lms {
-    let mut lms = Lms::new()
-        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
-        .with("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "true");
-    let r = lms.run_users(&lms.fixture("user_create_sample.csv"), &[]);
-    assert_eq!(r.code, 0, "user_create_sample.csv: {}", r.all());
-    let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
-    assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
-    lms.unset("LMSYNC_USERS__PRIMARY_IDENTITY");
-    lms.unset("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS");
-    lms
-}
-
 #[test]
 fn exports_show_cohorts_members_bindings_and_the_enrolments_they_derive() {
-    let lms = site();
+    let lms = Lms::with_sample_site();
     let db = lms.db_write();
     db.execute_batch(
         "INSERT INTO course_categories (name, idnumber) VALUES ('Cohort home', 'CH');
@@ -85,7 +72,7 @@ fn exports_show_cohorts_members_bindings_and_the_enrolments_they_derive() {
 
 #[test]
 fn check_finds_drift_in_what_bindings_derive_and_repair_removes_it() {
-    let lms = site();
+    let lms = Lms::with_sample_site();
     let db = lms.db_write();
     db.execute_batch(
         "INSERT INTO cohort (id, name, idnumber) VALUES (1, 'Grouped users', 'COHGRP');

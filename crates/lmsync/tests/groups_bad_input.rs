@@ -9,22 +9,7 @@ use common::{Lms, Ran, line, list_files, pick_lines, show, strs};
 /// Sample accounts (duplicate e-mails allowed), sample courses, ugr1–4 and ugr10 students in
 /// TESTCOURSE1, and the groups of groups.csv.
 fn site() -> Lms {
-    let mut lms = Lms::new()
-        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
-        .with("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "true");
-    let r = lms.run_users(&lms.fixture("user_create_sample.csv"), &[]);
-    assert_eq!(r.code, 0, "user_create_sample.csv: {}", r.all());
-    let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
-    assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
-    lms.set("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
-    let mut file = String::from("cmd;cid;uid;rolename;enrol\n");
-    for u in ["ugr1", "ugr2", "ugr3", "ugr4", "ugr10"] {
-        file.push_str(&format!("add;TESTCOURSE1;{u};student;manual\n"));
-    }
-    assert_eq!(lms.enrols_file("enrol.csv", file, &[]).code, 0);
-    for k in ["LMSYNC_USERS__PRIMARY_IDENTITY", "LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS"] {
-        lms.unset(k);
-    }
+    let lms = Lms::with_grouped_students();
     let r = lms.exec(&["run", "groups", "--op", "groups", "--file", lms.fixture("groups.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0, "groups.csv: {}", r.all());
     lms

@@ -11,22 +11,7 @@ use serde_json::Value;
 /// TESTCOURSE1, then groups.csv and group_members.csv: Group 1–4 of TESTCOURSE1 hold
 /// {ugr1, ugr10}, {ugr2, ugr10}, {ugr3, ugr10}, {ugr4, ugr10}; TESTCOURSE2's groups are empty.
 fn site() -> Lms {
-    let mut lms = Lms::new()
-        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
-        .with("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "true");
-    let r = lms.run_users(&lms.fixture("user_create_sample.csv"), &[]);
-    assert_eq!(r.code, 0, "user_create_sample.csv: {}", r.all());
-    let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
-    assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
-    lms.set("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
-    let mut file = String::from("cmd;cid;uid;rolename;enrol\n");
-    for u in ["ugr1", "ugr2", "ugr3", "ugr4", "ugr10"] {
-        file.push_str(&format!("add;TESTCOURSE1;{u};student;manual\n"));
-    }
-    assert_eq!(lms.enrols_file("enrol.csv", file, &[]).code, 0);
-    for k in ["LMSYNC_USERS__PRIMARY_IDENTITY", "LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS"] {
-        lms.unset(k);
-    }
+    let lms = Lms::with_grouped_students();
     let r = run_path(&lms, "groups", &lms.fixture("groups.csv"), &[]);
     assert_eq!(r.code, 0, "groups.csv: {}", r.all());
     let r = run_path(&lms, "members", &lms.fixture("group_members.csv"), &[]);

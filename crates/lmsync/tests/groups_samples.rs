@@ -10,25 +10,8 @@ use std::path::Path;
 /// Sample accounts (duplicate e-mails allowed, so ugr2–4 and ugr20–40 exist), sample courses,
 /// and ugr1–4 and ugr10 enrolled as students in TESTCOURSE1.
 fn site() -> Lms {
-    let mut lms = Lms::new()
-        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
-        .with("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "true");
-    let r = lms.run_users(&lms.fixture("user_create_sample.csv"), &[]);
-    assert_eq!(r.code, 0, "user_create_sample.csv: {}", r.all());
-    let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
-    assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
-    lms.set("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
-    let mut file = String::from("cmd;cid;uid;rolename;enrol\n");
-    for u in ["ugr1", "ugr2", "ugr3", "ugr4", "ugr10"] {
-        file.push_str(&format!("add;TESTCOURSE1;{u};student;manual\n"));
-    }
-    let r = lms.enrols_file("enrol.csv", file, &[]);
-    assert_eq!(r.code, 0, "enrolments: {}", r.all());
-    for k in
-        ["LMSYNC_USERS__PRIMARY_IDENTITY", "LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "LMSYNC_ENROLS__USER_IDENTIFIER"]
-    {
-        lms.unset(k);
-    }
+    let mut lms = Lms::with_grouped_students();
+    lms.unset("LMSYNC_ENROLS__USER_IDENTIFIER");
     lms
 }
 

@@ -471,6 +471,35 @@ impl Lms {
         lms
     }
 
+    /// Every account of user_create_sample.csv (duplicate e-mails allowed, so ugr1–4 and
+    /// ugr10–40 all exist) and the sample courses (TESTCOURSE1–3, MASTER1–2, META10–21).
+    pub fn with_sample_site() -> Lms {
+        let mut lms = Lms::new()
+            .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
+            .with("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS", "true");
+        let r = lms.run_users(&lms.fixture("user_create_sample.csv"), &[]);
+        assert_eq!(r.code, 0, "user_create_sample.csv: {}", r.all());
+        let r = lms.run_courses("create", &lms.fixture("course_create_sample.csv"), &[]);
+        assert!(r.code <= 1, "course_create_sample.csv: {}", r.all());
+        lms.unset("LMSYNC_USERS__PRIMARY_IDENTITY");
+        lms.unset("LMSYNC_USERS__ALLOW_DUPLICATE_EMAILS");
+        lms
+    }
+
+    /// `with_sample_site`, with ugr1–4 and ugr10 manual students in TESTCOURSE1 (the group
+    /// samples' starting point); the enrolment tool is left matching users by username.
+    pub fn with_grouped_students() -> Lms {
+        let mut lms = Lms::with_sample_site();
+        lms.set("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
+        let mut file = String::from("cmd;cid;uid;rolename;enrol\n");
+        for u in ["ugr1", "ugr2", "ugr3", "ugr4", "ugr10"] {
+            file.push_str(&format!("add;TESTCOURSE1;{u};student;manual\n"));
+        }
+        let r = lms.enrols_file("enrol.csv", file, &[]);
+        assert_eq!(r.code, 0, "enrolments: {}", r.all());
+        lms
+    }
+
     /// `lmsync run enrols --file <file> <extra…>`.
     pub fn run_enrols(&self, file: &Path, extra: &[&str]) -> Ran {
         let mut args = vec!["run", "enrols", "--file", file.to_str().unwrap()];
