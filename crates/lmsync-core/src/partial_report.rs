@@ -136,20 +136,8 @@ fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{ReportHead, ReportWriter, read_json};
+    use crate::report::{ReportWriter, read_json, test_head as head};
     use lmsync_model::Outcome;
-
-    fn head() -> ReportHead {
-        ReportHead {
-            run_id: 7,
-            site_name: "Test".into(),
-            tool: "users".into(),
-            operation: None,
-            input: "users.csv".into(),
-            dry_run: false,
-            started_at: "2026-01-01 10:00".into(),
-        }
-    }
 
     #[test]
     fn a_partial_report_left_by_a_crash_is_closed_with_its_counts_and_missing_lines() {

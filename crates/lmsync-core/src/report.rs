@@ -195,21 +195,24 @@ pub fn read_json(path: &Path) -> io::Result<serde_json::Value> {
     serde_json::from_slice(&data).map_err(io::Error::other)
 }
 
+/// The head of a users run (run 7) that the report tests write.
+#[cfg(test)]
+pub(crate) fn test_head() -> ReportHead {
+    ReportHead {
+        run_id: 7,
+        site_name: "Test".into(),
+        tool: "users".into(),
+        operation: None,
+        input: "users.csv".into(),
+        dry_run: false,
+        started_at: "2026-01-01 10:00".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_head as head;
     use super::*;
-
-    fn head() -> ReportHead {
-        ReportHead {
-            run_id: 7,
-            site_name: "Test".into(),
-            tool: "users".into(),
-            operation: None,
-            input: "users.csv".into(),
-            dry_run: false,
-            started_at: "2026-01-01 10:00".into(),
-        }
-    }
 
     #[test]
     fn a_report_streams_lines_and_ends_as_valid_json() {
