@@ -18,6 +18,7 @@ pub struct Settings {
     pub courses: CourseSettings,
     pub enrols: EnrolSettings,
     pub groups: GroupSettings,
+    pub cohorts: CohortSettings,
 }
 
 impl Default for Settings {
@@ -33,6 +34,7 @@ impl Default for Settings {
             courses: CourseSettings::default(),
             enrols: EnrolSettings::default(),
             groups: GroupSettings::default(),
+            cohorts: CohortSettings::default(),
         }
     }
 }
@@ -135,6 +137,8 @@ pub struct ScheduleSettings {
     pub enrols: String,
     /// Groups: the groups file, then the members file.
     pub groups: String,
+    /// Cohorts: the members file, then the bindings file.
+    pub cohorts: String,
 }
 
 impl Default for ScheduleSettings {
@@ -144,6 +148,7 @@ impl Default for ScheduleSettings {
             courses: "0 */12 * * *".into(),
             enrols: "30 */6 * * *".into(),
             groups: "45 */6 * * *".into(),
+            cohorts: "15 */12 * * *".into(),
         }
     }
 }
@@ -421,6 +426,70 @@ impl Default for GroupSettings {
             grouping_identifier: GroupIdentity::Idnumber,
             autogrouping: false,
             purge_empty: PurgeEmpty::None,
+        }
+    }
+}
+
+/// How cohorts are named in files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CohortIdentity {
+    Id,
+    Idnumber,
+    Name,
+}
+
+impl CohortIdentity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CohortIdentity::Id => "id",
+            CohortIdentity::Idnumber => "idnumber",
+            CohortIdentity::Name => "name",
+        }
+    }
+}
+
+/// How roles are named in files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleIdentity {
+    Id,
+    Shortname,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CohortSettings {
+    /// The members file (cohorts, members) inside the file area.
+    pub file: String,
+    /// The bindings file (cohorts bound to courses) inside the file area.
+    pub bindings_file: String,
+    /// Field the key column of the members file and the cohort column of the bindings file name.
+    pub cohort_identifier: CohortIdentity,
+    pub user_identifier: Identity,
+    pub course_identifier: CourseIdentity,
+    pub role_identifier: RoleIdentity,
+    /// A members line naming an unknown cohort creates it (needs its name in `cname`).
+    pub autocreate: bool,
+    /// A run that would end more than this share of existing memberships (bindings file:
+    /// of existing bindings)…
+    pub delete_threshold_percent: u32,
+    /// …and more than this many, stops before writing unless confirmed.
+    pub delete_threshold_count: u64,
+}
+
+impl Default for CohortSettings {
+    fn default() -> Self {
+        CohortSettings {
+            file: "cohorts.csv".into(),
+            bindings_file: "cohortscourses.csv".into(),
+            cohort_identifier: CohortIdentity::Idnumber,
+            user_identifier: Identity::Username,
+            course_identifier: CourseIdentity::Shortname,
+            role_identifier: RoleIdentity::Shortname,
+            autocreate: true,
+            delete_threshold_percent: 10,
+            delete_threshold_count: 20,
         }
     }
 }

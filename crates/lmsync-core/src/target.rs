@@ -3,8 +3,8 @@
 //! Moodle site will too.
 
 use lmsync_model::{
-    Activity, Applied, Category, Change, ChangeError, Course, CourseGroups, EnrolState, OutcomeCounts, ProfileField,
-    Section, User,
+    Activity, Applied, Binding, Category, Change, ChangeError, Cohort, Course, CourseGroups, EnrolState, OutcomeCounts,
+    ProfileField, Section, User,
 };
 
 /// The target cannot serve: the run stops and its input file is kept for the next run.
@@ -35,6 +35,22 @@ pub struct CourseKeys {
     pub ids: Vec<i64>,
     pub shortnames: Vec<String>,
     pub idnumbers: Vec<String>,
+}
+
+/// Keys of the cohorts a chunk of lines refers to.
+#[derive(Debug, Default, Clone)]
+pub struct CohortKeys {
+    pub ids: Vec<i64>,
+    pub idnumbers: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// Sizes of the cohort data, for change thresholds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CohortTotals {
+    pub cohorts: u64,
+    pub memberships: u64,
+    pub bindings: u64,
 }
 
 pub type ApplyResult = Vec<Result<Applied, ChangeError>>;
@@ -73,6 +89,15 @@ pub trait LmsTarget {
     fn group_names(&mut self, course: i64) -> Result<Vec<String>, TargetError>;
     /// Meta links: master course id, meta course id, whether the link is enabled.
     fn meta_links(&mut self) -> Result<Vec<(i64, i64, bool)>, TargetError>;
+    /// Every cohort matching any key.
+    fn cohorts(&mut self, keys: &CohortKeys) -> Result<Vec<Cohort>, TargetError>;
+    /// Number of members of each cohort.
+    fn cohort_member_counts(&mut self, cohorts: &[i64]) -> Result<Vec<u64>, TargetError>;
+    /// Whether each (cohort, user) pair is a membership.
+    fn cohort_memberships(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<bool>, TargetError>;
+    fn cohort_totals(&mut self) -> Result<CohortTotals, TargetError>;
+    /// The cohort bindings (enrolment instances of method `cohort`) of these courses.
+    fn cohort_bindings(&mut self, courses: &[i64]) -> Result<Vec<Binding>, TargetError>;
     /// Roles: id and shortname.
     fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError>;
     /// Applies a chunk of changes for run `run`, each in isolation (one refused change does not

@@ -1,6 +1,7 @@
 //! Changes a tool plans for one input line, and what the target answers when applying them.
 //! Each change carries its before/after values so the target can journal it as it applies.
 
+use crate::cohort::{BindingOp, CohortOp, CohortRef};
 use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 use crate::enrol::EnrolOp;
 use crate::group::GroupOp;
@@ -38,6 +39,10 @@ pub enum ChangeKind {
     Enrol { course: i64, user: i64, ops: Vec<EnrolOp> },
     /// The steps of one groups or group members line in one course.
     Groups { course: i64, ops: Vec<GroupOp> },
+    /// The steps of one cohort members line on one cohort.
+    Cohort { cohort: CohortRef, ops: Vec<CohortOp> },
+    /// One bindings line: the bindings of `cohort` in `course`.
+    CohortBinding { course: i64, cohort: i64, op: BindingOp },
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

@@ -2,6 +2,7 @@
 //! and the outcome of each input line. Pure data, no I/O.
 
 pub mod change;
+pub mod cohort;
 pub mod course;
 pub mod enrol;
 pub mod group;
@@ -9,6 +10,7 @@ pub mod outcome;
 pub mod user;
 
 pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
+pub use cohort::{Binding, BindingOp, Cohort, CohortOp, CohortRef};
 pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 pub use enrol::{EnrolOp, EnrolState};
 pub use group::{CourseGroups, Group, GroupOp};

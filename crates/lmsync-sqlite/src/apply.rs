@@ -262,6 +262,42 @@ fn apply_one(
             }
             Err(Err(e)) => Err(e.into()),
         },
+        ChangeKind::Cohort { cohort, ops } => match crate::cohorts::apply(conn, cohort, ops) {
+            Ok((id, action)) => {
+                if let Some(action) = action {
+                    let after = serde_json::json!({ "cohort": cohort, "ops": ops }).to_string();
+                    journal(
+                        conn,
+                        run,
+                        change,
+                        Entry { entity: "cohort", id, action, before: None, after: Some(after) },
+                    )?;
+                }
+                Ok(Applied { id, changed: action.is_some() })
+            }
+            Err(Ok(crate::cohorts::Missing(what))) => {
+                Err(Failure::Refused(ChangeError::new("cohort.target_missing", what)))
+            }
+            Err(Err(e)) => Err(e.into()),
+        },
+        ChangeKind::CohortBinding { course, cohort, op } => match crate::cohorts::bind(conn, *course, *cohort, op) {
+            Ok((id, action)) => {
+                if let Some(action) = action {
+                    let after = serde_json::json!({ "course": course, "cohort": cohort, "op": op }).to_string();
+                    journal(
+                        conn,
+                        run,
+                        change,
+                        Entry { entity: "cohort_binding", id, action, before: None, after: Some(after) },
+                    )?;
+                }
+                Ok(Applied { id, changed: action.is_some() })
+            }
+            Err(Ok(crate::cohorts::Missing(what))) => {
+                Err(Failure::Refused(ChangeError::new("cohort.target_missing", what)))
+            }
+            Err(Err(e)) => Err(e.into()),
+        },
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

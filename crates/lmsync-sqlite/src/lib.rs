@@ -4,6 +4,7 @@
 
 mod apply;
 mod cohort_drift;
+mod cohorts;
 mod courses;
 mod enrols;
 mod groups;
@@ -14,8 +15,12 @@ mod runs;
 mod tables;
 mod users;
 
-use lmsync_core::target::{ApplyResult, CourseKeys, EnrolmentState, LmsTarget, TargetError, UserKeys};
-use lmsync_model::{Activity, Category, Change, Course, CourseGroups, EnrolState, ProfileField, Section, User};
+use lmsync_core::target::{
+    ApplyResult, CohortKeys, CohortTotals, CourseKeys, EnrolmentState, LmsTarget, TargetError, UserKeys,
+};
+use lmsync_model::{
+    Activity, Binding, Category, Change, Cohort, Course, CourseGroups, EnrolState, ProfileField, Section, User,
+};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -178,6 +183,26 @@ impl LmsTarget for SqliteStore {
             .map_err(unavailable)?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(unavailable)?;
         rows.collect::<rusqlite::Result<_>>().map_err(unavailable)
+    }
+
+    fn cohorts(&mut self, keys: &CohortKeys) -> Result<Vec<Cohort>, TargetError> {
+        cohorts::lookup(&self.conn, keys).map_err(unavailable)
+    }
+
+    fn cohort_member_counts(&mut self, ids: &[i64]) -> Result<Vec<u64>, TargetError> {
+        cohorts::member_counts(&self.conn, ids).map_err(unavailable)
+    }
+
+    fn cohort_memberships(&mut self, pairs: &[(i64, i64)]) -> Result<Vec<bool>, TargetError> {
+        cohorts::memberships(&self.conn, pairs).map_err(unavailable)
+    }
+
+    fn cohort_totals(&mut self) -> Result<CohortTotals, TargetError> {
+        cohorts::totals(&self.conn).map_err(unavailable)
+    }
+
+    fn cohort_bindings(&mut self, courses: &[i64]) -> Result<Vec<Binding>, TargetError> {
+        cohorts::bindings(&self.conn, courses).map_err(unavailable)
     }
 
     fn roles(&mut self) -> Result<Vec<(i64, String)>, TargetError> {

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_course_user_data.sql"),
     include_str!("migrations/005_id_watermarks.sql"),
     include_str!("migrations/006_cohort_sync.sql"),
+    include_str!("migrations/007_cohorts.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own transaction.

@@ -6,6 +6,7 @@ use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
+use lmsync_core::tools::cohorts::{BindingsTool, CohortMembersTool};
 use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
 use lmsync_core::tools::enrols::EnrolTool;
 use lmsync_core::tools::groups::{GroupsTool, MembersTool};
@@ -70,6 +71,18 @@ impl App {
                 let g = &self.settings.groups;
                 (Box::new(MembersTool::new(g.clone())), g.members_file.clone(), "groupmembers.csv")
             }
+            Job::CohortMembers => {
+                let k = &self.settings.cohorts;
+                (Box::new(CohortMembersTool::new(k.clone())), k.file.clone(), "cohorts.csv")
+            }
+            Job::CohortBindings => {
+                let k = &self.settings.cohorts;
+                (
+                    Box::new(BindingsTool::new(k.clone(), self.clock.clone())),
+                    k.bindings_file.clone(),
+                    "cohortscourses.csv",
+                )
+            }
             Job::Enrols => {
                 let e = &self.settings.enrols;
                 (Box::new(EnrolTool::new(e.clone(), self.clock.clone())), e.file.clone(), "enrols.csv")
@@ -121,4 +134,6 @@ pub enum Job {
     Enrols,
     Groups,
     GroupMembers,
+    CohortMembers,
+    CohortBindings,
 }

@@ -92,6 +92,7 @@ pub enum ToolName {
     Courses,
     Enrols,
     Groups,
+    Cohorts,
 }
 
 /// Operations of the courses tool.
@@ -105,17 +106,19 @@ pub enum CourseOp {
     Reset,
     /// Groups tool: groups and groupings file.
     Groups,
-    /// Groups tool: group members file.
+    /// Groups tool: group members file; cohorts tool: cohorts and members file.
     Members,
+    /// Cohorts tool: cohort to course bindings file.
+    Bindings,
     /// Every operation in the scheduled order (courses: delete, create, metas; groups: groups,
-    /// members), each with its configured file.
+    /// members; cohorts: members, bindings), each with its configured file.
     All,
 }
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     pub tool: ToolName,
-    /// Operation of the courses or groups tool.
+    /// Operation of the courses, groups or cohorts tool.
     #[arg(long, value_enum, default_value = "all")]
     pub op: CourseOp,
     /// The command file (default: the tool's configured file in the file area). A file outside

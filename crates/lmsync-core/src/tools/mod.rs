@@ -2,6 +2,7 @@
 //! into planned changes (pure, against what the target answers), and may act once a change is
 //! applied. The run engine (`run.rs`) does everything else.
 
+pub mod cohorts;
 pub mod courses;
 pub mod enrols;
 pub mod groups;

@@ -22,15 +22,18 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
         (ToolName::Courses, CourseOp::Reset) => vec![Job::CourseReset],
         (ToolName::Groups, CourseOp::Groups) => vec![Job::Groups],
         (ToolName::Groups, CourseOp::Members) => vec![Job::GroupMembers],
-        (ToolName::Courses | ToolName::Groups, CourseOp::All) if args.file.is_some() => {
+        (ToolName::Cohorts, CourseOp::Members) => vec![Job::CohortMembers],
+        (ToolName::Cohorts, CourseOp::Bindings) => vec![Job::CohortBindings],
+        (ToolName::Courses | ToolName::Groups | ToolName::Cohorts, CourseOp::All) if args.file.is_some() => {
             eprintln!("error: --file names one command file: choose its operation with --op");
             return Ok(2);
         }
         (ToolName::Courses, CourseOp::All) => vec![Job::CourseDelete, Job::CourseCreate, Job::CourseMetas],
         (ToolName::Groups, CourseOp::All) => vec![Job::Groups, Job::GroupMembers],
+        (ToolName::Cohorts, CourseOp::All) => vec![Job::CohortMembers, Job::CohortBindings],
         (tool, op) => {
             eprintln!(
-                "error: the {tool:?} tool has no {op:?} operation; courses: check, create, delete, metas, reset, all; groups: groups, members, all"
+                "error: the {tool:?} tool has no {op:?} operation; courses: check, create, delete, metas, reset, all; groups: groups, members, all; cohorts: members, bindings, all"
             );
             return Ok(2);
         }

@@ -16,6 +16,7 @@ use crate::commands::run::print_summary;
 const TASKS: &[(&str, &[Job])] = &[
     ("users", &[Job::Users]),
     ("courses", &[Job::CourseDelete, Job::CourseCreate, Job::CourseMetas]),
+    ("cohorts", &[Job::CohortMembers, Job::CohortBindings]),
     ("enrols", &[Job::Enrols]),
     ("groups", &[Job::Groups, Job::GroupMembers]),
 ];
@@ -29,6 +30,7 @@ fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>>
                 "users" => &s.users,
                 "courses" => &s.courses,
                 "enrols" => &s.enrols,
+                "cohorts" => &s.cohorts,
                 _ => &s.groups,
             };
             Ok((*name, *jobs, Schedule::parse(name, expr)?))
