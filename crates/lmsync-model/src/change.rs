@@ -1,7 +1,7 @@
 //! Changes a tool plans for one input line, and what the target answers when applying them.
 //! Each change carries its before/after values so the target can journal it as it applies.
 
-use crate::cohort::{BindingOp, CohortOp, CohortRef};
+use crate::cohort::{BindingOp, CohortJoin, CohortOp, CohortRef};
 use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 use crate::enrol::EnrolOp;
 use crate::group::GroupOp;
@@ -17,8 +17,14 @@ pub struct Change {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeKind {
-    /// Insert a new account (its `id` is ignored) with its profile values and preferences.
-    CreateUser { user: Box<User>, preferences: Vec<(String, String)>, enrolments: Vec<(i64, Vec<EnrolOp>)> },
+    /// Insert a new account (its `id` is ignored) with its profile values and preferences, its
+    /// enrolments and the cohort it joins.
+    CreateUser {
+        user: Box<User>,
+        preferences: Vec<(String, String)>,
+        enrolments: Vec<(i64, Vec<EnrolOp>)>,
+        cohort: Option<CohortJoin>,
+    },
     /// Change some fields of an existing account.
     UpdateUser(Box<UserUpdate>),
     /// Soft-delete an account: flag it and remove its enrolments, role assignments, group and
@@ -78,6 +84,8 @@ pub struct UserUpdate {
     pub preferences: Vec<(String, String)>,
     /// Enrolment steps per course id (the file's courseN columns).
     pub enrolments: Vec<(i64, Vec<EnrolOp>)>,
+    /// The cohort the account joins (the file's cohort column).
+    pub cohort: Option<CohortJoin>,
 }
 
 impl UserUpdate {
@@ -87,6 +95,7 @@ impl UserUpdate {
             && self.password.is_none()
             && self.preferences.is_empty()
             && self.enrolments.is_empty()
+            && self.cohort.is_none()
     }
 
     /// Journal form: `(before, after)` JSON objects of the changed values only.
@@ -108,6 +117,9 @@ impl UserUpdate {
         }
         if !self.enrolments.is_empty() {
             after.insert("enrolments".into(), serde_json::to_value(&self.enrolments).unwrap_or_default());
+        }
+        if let Some(c) = &self.cohort {
+            after.insert("cohort".into(), c.name.clone().into());
         }
         for (name, value) in &self.preferences {
             after.insert(format!("preference_{name}"), value.clone().into());
@@ -152,6 +164,7 @@ mod tests {
             password: Some("$2b$10$secret".into()),
             preferences: vec![],
             enrolments: vec![],
+            cohort: None,
         };
         let (before, after) = u.journal();
         assert_eq!(before["city"], "Paris");

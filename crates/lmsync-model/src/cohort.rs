@@ -95,3 +95,11 @@ pub enum BindingOp {
         role: Option<i64>,
     },
 }
+
+/// The users file's `cohort` / `cohortid` columns: the account joins the cohort of that name,
+/// created (in the system context, with `idnumber` when no other cohort has it) when missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CohortJoin {
+    pub name: String,
+    pub idnumber: String,
+}

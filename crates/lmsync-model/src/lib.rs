@@ -10,7 +10,7 @@ pub mod outcome;
 pub mod user;
 
 pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
-pub use cohort::{Binding, BindingOp, Cohort, CohortOp, CohortRef};
+pub use cohort::{Binding, BindingOp, Cohort, CohortJoin, CohortOp, CohortRef};
 pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 pub use enrol::{EnrolOp, EnrolState};
 pub use group::{CourseGroups, Group, GroupOp};

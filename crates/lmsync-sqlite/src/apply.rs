@@ -139,13 +139,19 @@ fn apply_one(
     cache: &mut crate::enrols::Instances,
 ) -> Result<Applied, Failure> {
     match &change.kind {
-        ChangeKind::CreateUser { user, preferences, enrolments } => {
+        ChangeKind::CreateUser { user, preferences, enrolments, cohort } => {
             let id = insert_user(conn, user, fields)?;
             set_preferences(conn, id, preferences)?;
             enrol_user(conn, id, enrolments, cache)?;
+            if let Some(c) = cohort {
+                crate::cohorts::join(conn, id, c)?;
+            }
             let mut after = user.to_json();
             if !enrolments.is_empty() {
                 after["enrolments"] = serde_json::to_value(enrolments).unwrap_or_default();
+            }
+            if let Some(c) = cohort {
+                after["cohort"] = c.name.clone().into();
             }
             let after = Some(after.to_string());
             journal(conn, run, change, Entry { entity: "user", id, action: "create", before: None, after })?;
@@ -154,6 +160,9 @@ fn apply_one(
         ChangeKind::UpdateUser(update) => {
             update_user(conn, update, fields)?;
             enrol_user(conn, update.id, &update.enrolments, cache)?;
+            if let Some(c) = &update.cohort {
+                crate::cohorts::join(conn, update.id, c)?;
+            }
             let (before, after) = update.journal();
             let (before, after) = (Some(before.to_string()), Some(after.to_string()));
             journal(conn, run, change, Entry { entity: "user", id: update.id, action: "update", before, after })?;
@@ -457,7 +466,12 @@ mod tests {
         Change {
             line,
             key: username.into(),
-            kind: ChangeKind::CreateUser { user: Box::new(user), preferences: vec![], enrolments: vec![] },
+            kind: ChangeKind::CreateUser {
+                user: Box::new(user),
+                preferences: vec![],
+                enrolments: vec![],
+                cohort: None,
+            },
         }
     }
 

@@ -3,7 +3,7 @@
 //! memberships) is kept in step by the triggers of migration 006.
 
 use lmsync_core::target::{CohortKeys, CohortTotals};
-use lmsync_model::{Binding, BindingOp, Cohort, CohortOp, CohortRef};
+use lmsync_model::{Binding, BindingOp, Cohort, CohortJoin, CohortOp, CohortRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 
@@ -316,4 +316,27 @@ pub(crate) fn bind(
             Ok((ids.first().copied().unwrap_or(0), (!ids.is_empty()).then_some("delete")))
         }
     }
+}
+
+/// The users file's cohort column: the account joins the oldest cohort of that name, created in
+/// the system context when there is none (its idnumber left empty when another cohort has it).
+pub(crate) fn join(conn: &Connection, user: i64, cohort: &CohortJoin) -> rusqlite::Result<()> {
+    let found: Option<i64> =
+        conn.prepare_cached("SELECT min(id) FROM cohort WHERE name = ?1")?.query_row([&cohort.name], |r| r.get(0))?;
+    let id = match found {
+        Some(id) => id,
+        None => {
+            let t = now();
+            conn.prepare_cached(
+                "INSERT INTO cohort (id, name, idnumber, timecreated, timemodified) VALUES ((SELECT last + 1 FROM id_watermark WHERE tbl = 'cohort'), ?1, CASE WHEN ?2 <> '' AND NOT EXISTS (SELECT 1 FROM cohort WHERE idnumber = ?2) THEN ?2 ELSE '' END, ?3, ?3)",
+            )?
+            .execute(params![cohort.name, cohort.idnumber, t])?;
+            conn.last_insert_rowid()
+        }
+    };
+    conn.prepare_cached(
+        "INSERT INTO cohort_members (cohortid, userid, timeadded) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![id, user, now()])?;
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The users tool (`userimport.csv`): creates, updates, renames, suspends, deletes and revives
 //! accounts, per spec/users.md and DECISIONS §5.
 
+mod cohorts;
 mod enrolments;
 mod index;
 mod line;
@@ -109,6 +110,8 @@ pub struct UsersTool {
     course_identity: crate::settings::CourseIdentity,
     enrol: crate::settings::EnrolSettings,
     roles: Vec<(i64, String)>,
+    /// The cohort / cohortid columns, when the file has them.
+    cohort_cols: Option<cohorts::CohortColumns>,
 }
 
 impl UsersTool {
@@ -127,6 +130,7 @@ impl UsersTool {
             unrecorded_error: None,
             clock,
             sets: Default::default(),
+            cohort_cols: None,
             course_identity: crate::settings::CourseIdentity::Shortname,
             enrol: Default::default(),
             roles: Vec::new(),
@@ -210,7 +214,6 @@ impl Tool for UsersTool {
         let fields = target.profile_fields().map_err(unavailable)?;
         let mut notes = vec![format!("accounts are matched by {}", self.settings.primary_identity.as_str())];
         let mut cols = UserColumns { username: columns.index("username").unwrap_or(0), ..Default::default() };
-        let mut pending_sets = Vec::new();
         for (i, name) in columns.names().iter().enumerate() {
             match name.as_str() {
                 "id" => cols.id = Some(i),
@@ -222,7 +225,7 @@ impl Tool for UsersTool {
                 "htmleditor" | "wwwroot" => {
                     notes.push(format!("column {name} has no effect on current platforms and is ignored"))
                 }
-                "cohort" | "cohortid" => pending_sets.push(name.clone()),
+                "cohort" | "cohortid" => {}
                 n if n.starts_with("wwwroot") && is_enrolment_set(n) => {
                     notes.push(format!("column {n} is ignored: lmsync does not push accounts to remote MNet hosts"))
                 }
@@ -240,11 +243,10 @@ impl Tool for UsersTool {
                 },
             }
         }
-        if !pending_sets.is_empty() {
-            notes.push(format!(
-                "columns {} are accepted; the cohort memberships they describe are applied by the cohort tool, not by this run",
-                pending_sets.join(", ")
-            ));
+        self.cohort_cols =
+            columns.index("cohort").map(|name| cohorts::CohortColumns { name, idnumber: columns.index("cohortid") });
+        if self.cohort_cols.is_none() && columns.index("cohortid").is_some() {
+            notes.push("column cohortid has no effect without a cohort column (it is the idnumber of a cohort the cohort column creates)".into());
         }
         self.cols = cols;
         self.sets = enrolments::sets(columns.names());
@@ -316,6 +318,9 @@ impl Tool for UsersTool {
                 clock: &self.clock,
             };
             enrolments.plan(rows, &mut planned, target)?;
+        }
+        if let Some(cols) = self.cohort_cols {
+            cols.plan(rows, &mut planned, target)?;
         }
         Ok(planned)
     }

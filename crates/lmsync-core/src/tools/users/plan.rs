@@ -349,7 +349,12 @@ impl Planner<'_> {
             outcome: Outcome::Created,
             message: "new account".into(),
             code: None,
-            change: Some(ChangeKind::CreateUser { user: Box::new(u), preferences: Vec::new(), enrolments: Vec::new() }),
+            change: Some(ChangeKind::CreateUser {
+                user: Box::new(u),
+                preferences: Vec::new(),
+                enrolments: Vec::new(),
+                cohort: None,
+            }),
             password,
         }
     }
