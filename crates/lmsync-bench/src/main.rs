@@ -2,6 +2,7 @@
 //! N-line user command file to standard output (deterministic: the same N gives the same
 //! file); `lmsync-bench read FILE` times the CSV engine alone on a file.
 //! `lmsync-bench enrols USERS COURSES` writes a USERS × COURSES-line enrolment file (bench/enrols.sh).
+//! `lmsync-bench cohort-members N` and `cohort-bindings COURSES` write cohort files (bench/cohorts.sh).
 
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter, Write};
@@ -42,6 +43,23 @@ enum What {
         #[arg(long)]
         by_course: bool,
     },
+    /// A cohorts members file (`cmd;cidnumber;cname;userid`): the first N users of
+    /// `lmsync-bench users` (idnumber `ID0000000`…) added to the cohort `idnumber`.
+    CohortMembers {
+        members: u64,
+        #[arg(long, default_value = "BENCH")]
+        idnumber: String,
+        /// `free` (one line emptying the cohort) instead of adding members.
+        #[arg(long)]
+        free: bool,
+    },
+    /// A cohort bindings file (`cohort;course;role`): the cohort `idnumber` bound as student to
+    /// every course of `lmsync-bench courses COURSES`.
+    CohortBindings {
+        courses: u64,
+        #[arg(long, default_value = "BENCH")]
+        idnumber: String,
+    },
     /// Read a command file with the CSV engine (default dialect) and print rows/s.
     Read { file: std::path::PathBuf },
 }
@@ -58,7 +76,32 @@ fn main() -> anyhow::Result<()> {
         What::Read { file } => read(&file),
         What::Courses { rows, template } => courses(rows, template.as_deref()),
         What::Enrols { users, courses, by_course } => enrols(users, courses, by_course),
+        What::CohortMembers { members, idnumber, free } => cohort_members(members, &idnumber, free),
+        What::CohortBindings { courses, idnumber } => cohort_bindings(courses, &idnumber),
     }
+}
+
+fn cohort_members(members: u64, idnumber: &str, free: bool) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    writeln!(out, "cmd;cidnumber;cname;userid")?;
+    if free {
+        writeln!(out, "free;{idnumber};Cohort {idnumber};")?;
+    }
+    for i in (0..members).take_while(|_| !free) {
+        writeln!(out, "add;{idnumber};Cohort {idnumber};ID{i:07}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn cohort_bindings(courses: u64, idnumber: &str) -> anyhow::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    writeln!(out, "cohort;course;role")?;
+    for i in 0..courses {
+        writeln!(out, "{idnumber};C{i:06};student")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn read(path: &std::path::Path) -> anyhow::Result<()> {
