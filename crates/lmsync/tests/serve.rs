@@ -57,4 +57,9 @@ fn serve_then_stop_with(signal: &str) {
     assert_eq!(exit.code(), Some(0));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("lmsync stopped")), "{rest:?}");
+    // Every task is announced with its next run, the cohort task among them.
+    let announced = format!("{text}\n{}", rest.join("\n"));
+    for task in ["users", "courses", "cohorts", "enrols", "groups"] {
+        assert!(announced.contains(&format!("{task}: next run at")), "{announced}");
+    }
 }

@@ -140,3 +140,17 @@ impl Stop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_run_in_dependency_order_and_the_cohort_task_runs_members_then_bindings() {
+        let names: Vec<&str> = TASKS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["users", "courses", "cohorts", "enrols", "groups"]);
+        let cohorts = TASKS.iter().find(|(n, _)| *n == "cohorts").unwrap().1;
+        assert_eq!(cohorts, [Job::CohortMembers, Job::CohortBindings]);
+        assert_eq!(lmsync_core::Settings::default().schedule.cohorts, "15 */12 * * *");
+    }
+}
