@@ -397,6 +397,9 @@ impl Tool for BindingsTool {
 
     /// Bindings the chunk disables or removes.
     fn deletions(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<u64, TargetError> {
+        if !rows.iter().any(|r| ["del", "delete", "fulldel"].contains(&self.get(r, "cmd").to_lowercase().as_str())) {
+            return Ok(0);
+        }
         let chunk = self.load(rows, target)?;
         let mut n = 0;
         for row in rows {

@@ -611,6 +611,16 @@ impl Tool for CohortMembersTool {
 
     /// Memberships the chunk ends: a member removed, the members of a cohort emptied or deleted.
     fn deletions(&mut self, rows: &[Row], target: &mut dyn LmsTarget) -> Result<u64, TargetError> {
+        // Most lines add: only the others need the chunk's lookups.
+        let rows: Vec<Row> = rows
+            .iter()
+            .filter(|r| ["del", "delete", "free"].contains(&self.get(r, "cmd").to_lowercase().as_str()))
+            .cloned()
+            .collect();
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let rows = rows.as_slice();
         let chunk = self.load(rows, target)?;
         let mut whole: Vec<i64> = Vec::new();
         let mut single = 0;
