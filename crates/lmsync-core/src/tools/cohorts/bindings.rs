@@ -427,3 +427,42 @@ impl Tool for BindingsTool {
         Ok((target.cohort_totals()?.bindings, self.s.delete_threshold_percent, self.s.delete_threshold_count))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tool(role_identifier: RoleIdentity) -> BindingsTool {
+        let mut t =
+            BindingsTool::new(CohortSettings { role_identifier, ..Default::default() }, Clock::new("UTC").unwrap());
+        t.roles = vec![(3, "editingteacher".into()), (4, "teacher".into()), (5, "student".into())];
+        t.cols = ["enrolstart", "enrolend"].iter().enumerate().map(|(i, n)| (n.to_string(), i)).collect();
+        t
+    }
+
+    #[test]
+    fn roles_default_to_student_and_star_means_every_role() {
+        let t = tool(RoleIdentity::Shortname);
+        assert_eq!(t.role(""), Ok(Some(5)));
+        assert_eq!(t.role("teacher"), Ok(Some(4)));
+        assert_eq!(t.role("*"), Ok(None));
+        let (code, message) = t.role("prof").unwrap_err();
+        assert_eq!(code, "binding.bad_role");
+        assert!(message.contains("editingteacher, teacher, student"), "{message}");
+        let by_id = tool(RoleIdentity::Id);
+        assert_eq!(by_id.role("3"), Ok(Some(3)));
+        assert_eq!(by_id.role(""), Ok(Some(5)), "empty is student whatever the identifier");
+        assert!(by_id.role("student").is_err());
+    }
+
+    #[test]
+    fn dates_are_dates_unix_times_or_zero_for_none() {
+        let t = tool(RoleIdentity::Shortname);
+        let row = |s: &str, e: &str| Row { line: 2, fields: vec![s.into(), e.into()] };
+        assert_eq!(t.date(&row("2026-09-01", ""), "enrolstart"), Ok(Some(1_788_220_800)));
+        assert_eq!(t.date(&row("", "1788220800"), "enrolend"), Ok(Some(1_788_220_800)));
+        assert_eq!(t.date(&row("0", ""), "enrolstart"), Ok(Some(0)));
+        assert_eq!(t.date(&row("", ""), "enrolend"), Ok(None));
+        assert_eq!(t.date(&row("soon", ""), "enrolstart").unwrap_err().0, "binding.bad_date");
+    }
+}
