@@ -156,6 +156,31 @@ impl FileArea {
         Ok(target)
     }
 
+    /// Files of the area whose name passes `wanted`, in path order: subfolders are searched,
+    /// but never `archives/`, `reports/` or hidden names.
+    pub fn files_matching(&self, wanted: &dyn Fn(&str) -> bool) -> io::Result<Vec<PathBuf>> {
+        let mut found = Vec::new();
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                if name.starts_with('.') || path == self.archives_dir() || path == self.reports_dir() {
+                    continue;
+                }
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    dirs.push(path);
+                } else if kind.is_file() && wanted(&name) {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// Renames the input of a crashed run to `<name>-tryback-failed.<ext>` (replacing an older one).
     pub fn discard(&self, input: &Path) -> Result<PathBuf, AreaError> {
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();

@@ -19,6 +19,7 @@ pub struct Settings {
     pub enrols: EnrolSettings,
     pub groups: GroupSettings,
     pub cohorts: CohortSettings,
+    pub userpictures: PictureSettings,
 }
 
 impl Default for Settings {
@@ -35,6 +36,7 @@ impl Default for Settings {
             enrols: EnrolSettings::default(),
             groups: GroupSettings::default(),
             cohorts: CohortSettings::default(),
+            userpictures: PictureSettings::default(),
         }
     }
 }
@@ -139,6 +141,8 @@ pub struct ScheduleSettings {
     pub groups: String,
     /// Cohorts: the members file, then the bindings file.
     pub cohorts: String,
+    /// User pictures: every matching archive, in name order.
+    pub userpictures: String,
 }
 
 impl Default for ScheduleSettings {
@@ -149,6 +153,7 @@ impl Default for ScheduleSettings {
             enrols: "30 */6 * * *".into(),
             groups: "45 */6 * * *".into(),
             cohorts: "15 */12 * * *".into(),
+            userpictures: "0 */12 * * *".into(),
         }
     }
 }
@@ -490,6 +495,62 @@ impl Default for CohortSettings {
             autocreate: true,
             delete_threshold_percent: 10,
             delete_threshold_count: 20,
+        }
+    }
+}
+
+/// The account field a picture's file name (without extension) is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PictureUserField {
+    Id,
+    Idnumber,
+    Username,
+    Email,
+    /// `username@mnethostid` (split on the last `@`).
+    Hostedusername,
+}
+
+impl PictureUserField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PictureUserField::Id => "id",
+            PictureUserField::Idnumber => "idnumber",
+            PictureUserField::Username => "username",
+            PictureUserField::Email => "email",
+            PictureUserField::Hostedusername => "hostedusername",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PictureSettings {
+    /// Archives whose name starts with this and ends with `.zip` are processed.
+    pub file_prefix: String,
+    pub user_field: PictureUserField,
+    /// Replace a picture an account already has (an identical one is always skipped).
+    pub overwrite: bool,
+    /// Delete each processed archive instead of moving it to archives/.
+    pub force_deletion: bool,
+    /// Largest archive, and largest picture in it, in bytes.
+    pub max_bytes: u64,
+    /// Most entries in one archive.
+    pub max_files: u64,
+    /// Largest picture in pixels (width × height): bigger ones are refused before decoding.
+    pub max_pixels: u64,
+}
+
+impl Default for PictureSettings {
+    fn default() -> Self {
+        PictureSettings {
+            file_prefix: "userpictures_".into(),
+            user_field: PictureUserField::Username,
+            overwrite: true,
+            force_deletion: false,
+            max_bytes: 500 * 1024 * 1024,
+            max_files: 50_000,
+            max_pixels: 40_000_000,
         }
     }
 }

@@ -28,6 +28,11 @@ pub struct Columns {
 }
 
 impl Columns {
+    /// Columns named by a tool rather than read from a header (an archive's items).
+    pub fn from_names(names: Vec<String>) -> Self {
+        Columns { names, warnings: Vec::new() }
+    }
+
     /// Field index of a column by its canonical (rules) name, or by its exact name for
     /// pattern columns and allowed unknown columns.
     pub fn index(&self, canonical_name: &str) -> Option<usize> {

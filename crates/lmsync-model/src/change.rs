@@ -49,6 +49,19 @@ pub enum ChangeKind {
     Cohort { cohort: CohortRef, ops: Vec<CohortOp> },
     /// One bindings line: the bindings of `cohort` in `course`.
     CohortBinding { course: i64, cohort: i64, op: BindingOp },
+    /// Store a user's picture (its three sizes) and the MD5 of the original file.
+    SetPicture(Box<Picture>),
+}
+
+/// A user's picture as stored: PNG images of 100×100 (`f1`), 35×35 (`f2`) and 512×512 (`f3`)
+/// pixels, and the lowercase hex MD5 of the original file they were made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub user: i64,
+    pub f1: Vec<u8>,
+    pub f2: Vec<u8>,
+    pub f3: Vec<u8>,
+    pub hash: String,
 }
 
 /// Everything a course line writes: the course record, its category, sections (set by number,

@@ -9,7 +9,7 @@ pub mod group;
 pub mod outcome;
 pub mod user;
 
-pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, UserUpdate};
+pub use change::{Applied, Change, ChangeError, ChangeKind, CourseWrite, Picture, UserUpdate};
 pub use cohort::{Binding, BindingOp, Cohort, CohortJoin, CohortOp, CohortRef};
 pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
 pub use enrol::{EnrolOp, EnrolState};

@@ -307,6 +307,29 @@ fn apply_one(
             }
             Err(Err(e)) => Err(e.into()),
         },
+        ChangeKind::SetPicture(p) => {
+            let had: bool = conn
+                .prepare_cached("SELECT count(*) FROM user_pictures WHERE userid = ?1")?
+                .query_row([p.user], |r| r.get::<_, i64>(0))?
+                > 0;
+            let exists: bool = conn
+                .prepare_cached("SELECT count(*) FROM user WHERE id = ?1 AND deleted = 0")?
+                .query_row([p.user], |r| r.get::<_, i64>(0))?
+                > 0;
+            if !exists {
+                return Err(Failure::Refused(ChangeError::new(
+                    "picture.user_gone",
+                    format!("account {} no longer exists", p.user),
+                )));
+            }
+            let changed = crate::pictures::store(conn, p)?;
+            if changed {
+                let after = Some(serde_json::json!({ "hash": p.hash }).to_string());
+                let action = if had { "update" } else { "create" };
+                journal(conn, run, change, Entry { entity: "picture", id: p.user, action, before: None, after })?;
+            }
+            Ok(Applied { id: p.user, changed })
+        }
         ChangeKind::DeleteUser { id } => {
             let before = delete_user(conn, *id)?;
             let (before, after) = (Some(before.to_string()), Some(r#"{"deleted":true}"#.to_string()));

@@ -9,6 +9,7 @@ mod courses;
 mod enrols;
 mod groups;
 mod migrations;
+mod pictures;
 mod profile_fields;
 mod reset;
 mod runs;
@@ -26,6 +27,7 @@ use std::path::Path;
 
 pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
+pub use pictures::PictureSize;
 pub use profile_fields::NewProfileField;
 pub use tables::export_query;
 

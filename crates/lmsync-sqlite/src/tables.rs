@@ -1,5 +1,5 @@
 //! Streamed reads of whole tables for exports: categories, courses, sections, course links,
-//! enrolments, groups and cohorts.
+//! enrolments, groups, cohorts and pictures.
 
 use rusqlite::types::ValueRef;
 
@@ -72,6 +72,12 @@ pub fn export_query(name: &str) -> Option<(&'static [&'static str], String)> {
              FROM enrol e JOIN course c ON c.id = e.course JOIN cohort h ON h.id = e.customint1 LEFT JOIN role r ON r.id = e.roleid
              LEFT JOIN groups g ON g.id = e.customint2 AND g.courseid = e.course
              WHERE e.enrol = 'cohort' ORDER BY c.shortname, h.idnumber, r.shortname".into(),
+        ),
+        "pictures" => (
+            &["username", "hash", "updated_at"],
+            "SELECT u.username, coalesce(d.data, ''), p.timemodified FROM user_pictures p JOIN user u ON u.id = p.userid
+             LEFT JOIN user_info_data d ON d.userid = u.id AND d.fieldid = (SELECT id FROM user_info_field WHERE shortname = 'userpicturehash')
+             ORDER BY u.username".into(),
         ),
         _ => return None,
     })

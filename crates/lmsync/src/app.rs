@@ -10,6 +10,7 @@ use lmsync_core::tools::cohorts::{BindingsTool, CohortMembersTool};
 use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
 use lmsync_core::tools::enrols::EnrolTool;
 use lmsync_core::tools::groups::{GroupsTool, MembersTool};
+use lmsync_core::tools::userpictures::PicturesTool;
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
 use lmsync_sqlite::SqliteStore;
@@ -83,10 +84,29 @@ impl App {
                     "cohortscourses.csv",
                 )
             }
+            Job::UserPictures => (Box::new(PicturesTool::new(self.settings.userpictures.clone())), String::new(), ""),
             Job::Enrols => {
                 let e = &self.settings.enrols;
                 (Box::new(EnrolTool::new(e.clone(), self.clock.clone())), e.file.clone(), "enrols.csv")
             }
+        })
+    }
+
+    /// The picture archives waiting in the file area, in path order.
+    pub fn picture_archives(&self) -> Result<Vec<PathBuf>> {
+        let prefix = self.settings.userpictures.file_prefix.clone();
+        let area = self.area();
+        area.ensure()?;
+        Ok(area.files_matching(&|name| PicturesTool::matches(&prefix, name))?)
+    }
+
+    /// The inputs of one run of `job`: the file given, or every picture archive waiting, or the
+    /// job's configured file (`None`).
+    pub fn inputs(&self, job: Job, file: Option<PathBuf>) -> Result<Vec<Option<PathBuf>>> {
+        Ok(match (job, file) {
+            (_, Some(f)) => vec![Some(f)],
+            (Job::UserPictures, None) => self.picture_archives()?.into_iter().map(Some).collect(),
+            (_, None) => vec![None],
         })
     }
 
@@ -136,4 +156,5 @@ pub enum Job {
     GroupMembers,
     CohortMembers,
     CohortBindings,
+    UserPictures,
 }

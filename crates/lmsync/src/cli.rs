@@ -40,6 +40,24 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// User picture utilities: fetch a stored picture, backfill picture hashes.
+    #[command(subcommand)]
+    Userpictures(PicturesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PicturesCommand {
+    /// Write a user's stored picture (PNG) to a file, or to standard output.
+    Get {
+        username: String,
+        /// f1 = 100×100, f2 = 35×35, f3 = 512×512.
+        #[arg(long, value_parser = ["f1", "f2", "f3"], default_value = "f1")]
+        size: String,
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Give every stored picture without a hash the MD5 of its stored 100×100 image.
+    Rehash,
 }
 
 /// Which courses a utility works on (all given filters apply).
@@ -93,6 +111,8 @@ pub enum ToolName {
     Enrols,
     Groups,
     Cohorts,
+    /// Zip archives of pictures (`userpictures_*.zip` in the file area, or --file).
+    Userpictures,
 }
 
 /// Operations of the courses tool.
@@ -147,6 +167,7 @@ pub enum ExportWhat {
     Cohorts,
     CohortMembers,
     CohortBindings,
+    Pictures,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

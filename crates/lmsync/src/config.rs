@@ -108,6 +108,7 @@ pub fn check(s: &Settings) -> Result<()> {
     Schedule::parse("enrols", &s.schedule.enrols)?;
     Schedule::parse("groups", &s.schedule.groups)?;
     Schedule::parse("cohorts", &s.schedule.cohorts)?;
+    Schedule::parse("userpictures", &s.schedule.userpictures)?;
     if !["add", "del", "delete", "shift"].contains(&s.enrols.default_cmd.as_str()) {
         bail!("enrols.default_cmd = {:?}: use add, del or shift", s.enrols.default_cmd);
     }

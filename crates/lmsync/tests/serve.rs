@@ -59,7 +59,7 @@ fn serve_then_stop_with(signal: &str) {
     assert!(rest.iter().any(|l| l.contains("lmsync stopped")), "{rest:?}");
     // Every task is announced with its next run, the cohort task among them.
     let announced = format!("{text}\n{}", rest.join("\n"));
-    for task in ["users", "courses", "cohorts", "enrols", "groups"] {
+    for task in ["users", "courses", "cohorts", "enrols", "groups", "userpictures"] {
         assert!(announced.contains(&format!("{task}: next run at")), "{announced}");
     }
 }

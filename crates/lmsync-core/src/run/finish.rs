@@ -46,7 +46,8 @@ impl Run<'_, '_> {
         let finished_ended = matches!(status, RunStatus::Succeeded | RunStatus::Failed);
         let tryback_final = tryback
             .as_ref()
-            .and_then(|t| t.writer.as_ref().map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp))));
+            .filter(|t| t.writer.is_some() || t.items.as_ref().is_some_and(|i| !i.is_empty()))
+            .map(|_| input.with_file_name(tryback_name(&ctx.input_name, &ctx.stamp)));
         let tryback_final = tryback_final.map(|p| {
             FileArea::unique_path(
                 p.parent().unwrap_or(Path::new(".")),
@@ -55,7 +56,7 @@ impl Run<'_, '_> {
         });
         // The input leaves the area only after a real, finished run of a tool that consumes it.
         let consumes = finished_ended && !req.dry_run && !req.tool.keeps_input();
-        let archive_planned = consumes && files.archives && !files.cleanup;
+        let archive_planned = consumes && files.archives && !files.cleanup && !req.tool.deletes_input();
         let archive_name = archive_planned
             .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));
         let (text_name, json_name) = report_names(&ctx.input_name, &ctx.stamp);
@@ -75,15 +76,18 @@ impl Run<'_, '_> {
         let kept = report
             .finish(&tail, files.reports.then_some((reports_dir.as_path(), text_name.as_str(), json_name.as_str())))?;
         // Report first, then tryback, then archive: the input goes only once both are safe.
-        if let (Some(t), Some(final_path)) = (tryback, &tryback_final)
-            && let Some(w) = t.writer
-        {
-            w.finish()?;
-            fs::rename(&t.partial, final_path)?;
+        if let (Some(t), Some(final_path)) = (tryback, &tryback_final) {
+            if let Some(w) = t.writer {
+                w.finish()?;
+                fs::rename(&t.partial, final_path)?;
+            } else if let Some(items) = &t.items {
+                crate::archive::copy_items(&input, items, &t.partial)?;
+                fs::rename(&t.partial, final_path)?;
+            }
         }
         let mut archive = None;
         if consumes {
-            if files.cleanup {
+            if files.cleanup || req.tool.deletes_input() {
                 fs::remove_file(&input)?;
             } else if let Some(target) = archive_name {
                 fs::rename(&input, &target)?;

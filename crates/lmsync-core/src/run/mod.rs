@@ -6,7 +6,7 @@
 mod finish;
 mod thresholds;
 
-use lmsync_csv::{CsvReader, Dialect, Record, TrybackWriter, validate_header};
+use lmsync_csv::{Columns, CsvReader, Dialect, Record, TrybackWriter, validate_header};
 use lmsync_model::{LineOutcome, Outcome, OutcomeCounts};
 use std::fs::File;
 use std::io::BufReader;
@@ -104,11 +104,13 @@ pub fn dialect(settings: &Settings) -> Result<Dialect, RunError> {
 }
 
 /// Failed lines of a run, written to a hidden name next to the input and renamed at the end.
+/// For an archive input, the positions of the failed items, copied into a tryback archive at the end.
 struct Tryback {
     header: Vec<u8>,
     partial: PathBuf,
     writer: Option<TrybackWriter>,
     enabled: bool,
+    items: Option<Vec<u64>>,
 }
 
 impl Tryback {
@@ -118,6 +120,10 @@ impl Tryback {
 
     fn add(&mut self, raw: &[u8]) -> std::io::Result<()> {
         if !self.enabled {
+            return Ok(());
+        }
+        if let Some(items) = &mut self.items {
+            items.extend(std::str::from_utf8(raw).ok().and_then(|s| s.parse::<u64>().ok()));
             return Ok(());
         }
         if self.writer.is_none() {
@@ -172,6 +178,7 @@ impl Engine<'_> {
         }
         let ctx = ToolContext {
             area_root: self.area.root().to_path_buf(),
+            input: input.clone(),
             run_id,
             dry_run: req.dry_run,
             reports_dir: reports_dir.clone(),
@@ -225,18 +232,27 @@ impl Run<'_, '_> {
     }
 
     fn process(&mut self, dialect: &Dialect, notes: &mut Vec<String>) -> Result<Ending, ChunkError> {
-        let mut reader = match self.open(dialect) {
-            Ok(r) => r,
-            Err(message) => return Ok(Ending::Aborted(message, None)),
-        };
-        let columns = match validate_header(
-            reader.header(),
-            self.req.tool.rules(),
-            self.engine.settings.csv.allow_unknown_columns,
-            &self.ctx.input_name,
-        ) {
-            Ok(c) => c,
-            Err(e) => return Ok(Ending::Aborted(format!("{e} [{}]", e.code()), None)),
+        let input = self.input.clone();
+        let (mut source, columns, header) = match self.req.tool.items(&input) {
+            Some(Err(message)) => return Ok(Ending::Aborted(message, None)),
+            Some(Ok(names)) => (Source::items(names), Columns::from_names(vec!["name".into()]), None),
+            None => {
+                let reader = match self.open(dialect) {
+                    Ok(r) => r,
+                    Err(message) => return Ok(Ending::Aborted(message, None)),
+                };
+                let columns = match validate_header(
+                    reader.header(),
+                    self.req.tool.rules(),
+                    self.engine.settings.csv.allow_unknown_columns,
+                    &self.ctx.input_name,
+                ) {
+                    Ok(c) => c,
+                    Err(e) => return Ok(Ending::Aborted(format!("{e} [{}]", e.code()), None)),
+                };
+                let header = reader.header().raw.clone();
+                (Source::Csv(Box::new(reader)), columns, Some(header))
+            }
         };
         let mut run_notes: Vec<String> = columns.warnings().to_vec();
         match self.req.tool.start(&columns, &self.ctx, self.engine.backend) {
@@ -254,7 +270,8 @@ impl Run<'_, '_> {
             return Ok(Ending::Aborted(refusal, None));
         }
         let mut tryback = Tryback {
-            header: reader.header().raw.clone(),
+            items: header.is_none().then(Vec::new),
+            header: header.unwrap_or_default(),
             partial: Tryback::partial_path(&self.input, self.ctx.run_id),
             writer: None,
             // A dry run only reports: a tryback would be mistaken for lines that really failed.
@@ -263,7 +280,7 @@ impl Run<'_, '_> {
         if self.req.dry_run {
             self.engine.backend.begin_rehearsal()?;
         }
-        let mut ending = self.chunks(&mut reader, &mut tryback);
+        let mut ending = self.chunks(&mut source, &mut tryback);
         if let Ok(None) = ending
             && let Err(e) = self.closing()
         {
@@ -280,16 +297,13 @@ impl Run<'_, '_> {
     }
 
     /// Reads chunks until the end. `Some(Ok)` = cancelled, `Some(Err)` = target unavailable.
-    fn chunks(
-        &mut self,
-        reader: &mut CsvReader<BufReader<File>>,
-        tryback: &mut Tryback,
-    ) -> Result<Option<Result<(), String>>, ChunkError> {
+    fn chunks(&mut self, source: &mut Source, tryback: &mut Tryback) -> Result<Option<Result<(), String>>, ChunkError> {
+        let size = self.req.tool.chunk_rows().max(1);
         loop {
             if self.engine.cancel.load(Ordering::Relaxed) {
                 return Ok(Some(Ok(())));
             }
-            let records = read_chunk(reader)?;
+            let records = source.read(size)?;
             if records.is_empty() {
                 return Ok(None);
             }
@@ -419,8 +433,12 @@ impl From<TargetError> for ChunkError {
 }
 
 fn read_chunk(reader: &mut CsvReader<BufReader<File>>) -> Result<Vec<Record>, std::io::Error> {
-    let mut records = Vec::with_capacity(CHUNK_ROWS);
-    while records.len() < CHUNK_ROWS {
+    read_records(reader, CHUNK_ROWS)
+}
+
+fn read_records(reader: &mut CsvReader<BufReader<File>>, size: usize) -> Result<Vec<Record>, std::io::Error> {
+    let mut records = Vec::with_capacity(size);
+    while records.len() < size {
         match reader.next_record() {
             None => break,
             Some(Ok(r)) => records.push(r),
@@ -428,4 +446,33 @@ fn read_chunk(reader: &mut CsvReader<BufReader<File>>) -> Result<Vec<Record>, st
         }
     }
     Ok(records)
+}
+
+/// Where a run's rows come from: a CSV file, or the items a tool listed in an archive.
+enum Source {
+    Csv(Box<CsvReader<BufReader<File>>>),
+    Items(std::vec::IntoIter<Record>),
+}
+
+impl Source {
+    /// Items as records; the raw bytes of an item are its position (what its tryback needs).
+    fn items(items: Vec<(u64, String)>) -> Self {
+        let records: Vec<Record> = items
+            .into_iter()
+            .map(|(line, name)| Record {
+                line,
+                end_line: line,
+                raw: line.to_string().into_bytes(),
+                fields: Ok(vec![name]),
+            })
+            .collect();
+        Source::Items(records.into_iter())
+    }
+
+    fn read(&mut self, size: usize) -> Result<Vec<Record>, std::io::Error> {
+        match self {
+            Source::Csv(reader) => read_records(reader, size),
+            Source::Items(items) => Ok(items.by_ref().take(size).collect()),
+        }
+    }
 }

@@ -6,6 +6,7 @@ pub mod cohorts;
 pub mod courses;
 pub mod enrols;
 pub mod groups;
+pub mod userpictures;
 pub mod users;
 
 use lmsync_csv::{ColumnRules, Columns};
@@ -39,6 +40,8 @@ pub struct ToolContext {
     pub input_name: String,
     /// The file area root (templates and backups live there).
     pub area_root: PathBuf,
+    /// The input file.
+    pub input: PathBuf,
 }
 
 /// A file-level refusal raised by a tool before any line is processed.
@@ -70,6 +73,20 @@ pub trait Tool {
     /// Files without a header line: the columns every line has.
     fn headerless(&self) -> Option<Vec<String>> {
         None
+    }
+    /// A tool whose input is an archive, not a CSV file, lists its items here: each becomes a
+    /// row (line = the item's 1-based position in the archive, one field = its name). `Err`
+    /// refuses the whole input.
+    fn items(&mut self, _input: &std::path::Path) -> Option<Result<Vec<(u64, String)>, String>> {
+        None
+    }
+    /// Rows planned and applied together.
+    fn chunk_rows(&self) -> usize {
+        crate::run::CHUNK_ROWS
+    }
+    /// The input is deleted after a finished run even when `files.cleanup` is off.
+    fn deletes_input(&self) -> bool {
+        false
     }
     fn rules(&self) -> &'static ColumnRules;
     /// Called once the header is validated; returns run-level notes (ignored columns, …).

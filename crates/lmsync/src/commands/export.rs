@@ -91,6 +91,7 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
         ExportWhat::Sections => Some("sections"),
         ExportWhat::CourseLinks => Some("course-links"),
         ExportWhat::Enrolments => Some("enrolments"),
+        ExportWhat::Pictures => Some("pictures"),
         ExportWhat::Groups => Some("groups"),
         ExportWhat::Groupings => Some("groupings"),
         ExportWhat::GroupMembers => Some("group-members"),

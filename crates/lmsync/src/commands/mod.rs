@@ -7,6 +7,7 @@ mod profile_fields;
 mod run;
 mod runs;
 mod serve;
+mod userpictures;
 
 use anyhow::Result;
 
@@ -24,5 +25,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::ProfileFields(cmd) => profile_fields::profile_fields(&app, cmd),
         Command::Courses(cmd) => courses::courses_command(&app, cmd),
         Command::Check { repair } => check::check(&app, repair),
+        Command::Userpictures(cmd) => userpictures::command(&app, cmd),
     }
 }

@@ -15,6 +15,7 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
     let jobs: Vec<Job> = match (args.tool, args.op) {
         (ToolName::Users, _) => vec![Job::Users],
         (ToolName::Enrols, _) => vec![Job::Enrols],
+        (ToolName::Userpictures, _) => vec![Job::UserPictures],
         (ToolName::Courses, CourseOp::Check) => vec![Job::CourseCheck],
         (ToolName::Courses, CourseOp::Create) => vec![Job::CourseCreate],
         (ToolName::Courses, CourseOp::Delete) => vec![Job::CourseDelete],
@@ -40,15 +41,22 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
     };
     let several = jobs.len() > 1;
     let mut code = 0;
-    for job in jobs {
-        match app.run_tool(
-            job,
-            args.file.clone(),
-            args.dry_run,
-            args.confirm_deletes,
-            "cli",
-            Arc::new(AtomicBool::new(false)),
-        )? {
+    let runs: Vec<(Job, Option<std::path::PathBuf>)> = jobs
+        .into_iter()
+        .map(|job| Ok(app.inputs(job, args.file.clone())?.into_iter().map(move |f| (job, f))))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    if runs.is_empty() {
+        println!(
+            "nothing to do: no archive named {}*.zip in the file area {}",
+            app.settings.userpictures.file_prefix,
+            app.area().root().display()
+        );
+    }
+    for (job, file) in runs {
+        match app.run_tool(job, file, args.dry_run, args.confirm_deletes, "cli", Arc::new(AtomicBool::new(false)))? {
             Ok(summary) => {
                 print_summary(app, &summary);
                 code = code.max(summary.exit_code());

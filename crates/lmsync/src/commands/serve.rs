@@ -19,6 +19,7 @@ const TASKS: &[(&str, &[Job])] = &[
     ("cohorts", &[Job::CohortMembers, Job::CohortBindings]),
     ("enrols", &[Job::Enrols]),
     ("groups", &[Job::Groups, Job::GroupMembers]),
+    ("userpictures", &[Job::UserPictures]),
 ];
 
 fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>> {
@@ -31,6 +32,7 @@ fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>>
                 "courses" => &s.courses,
                 "enrols" => &s.enrols,
                 "cohorts" => &s.cohorts,
+                "userpictures" => &s.userpictures,
                 _ => &s.groups,
             };
             Ok((*name, *jobs, Schedule::parse(name, expr)?))
@@ -111,13 +113,22 @@ fn scheduled_run(data: &std::path::Path, job: Job, cancel: Arc<AtomicBool>) {
         Ok(app) => app,
         Err(e) => return tracing::error!("scheduled {job:?} run: {e:#}"),
     };
-    match app.run_tool(job, None, false, false, "schedule", cancel) {
-        Ok(Ok(summary)) => print_summary(&app, &summary),
-        Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(path)))) => {
-            tracing::info!("scheduled {job:?} run: no command file ({path}); nothing to do")
+    let inputs = match app.inputs(job, None) {
+        Ok(inputs) => inputs,
+        Err(e) => return tracing::error!("scheduled {job:?} run: {e:#}"),
+    };
+    for input in inputs {
+        if cancel.load(Ordering::Relaxed) {
+            break;
         }
-        Ok(Err(e)) => tracing::error!("scheduled {job:?} run could not run: {e}"),
-        Err(e) => tracing::error!("scheduled {job:?} run: {e:#}"),
+        match app.run_tool(job, input, false, false, "schedule", cancel.clone()) {
+            Ok(Ok(summary)) => print_summary(&app, &summary),
+            Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(path)))) => {
+                tracing::info!("scheduled {job:?} run: no command file ({path}); nothing to do")
+            }
+            Ok(Err(e)) => tracing::error!("scheduled {job:?} run could not run: {e}"),
+            Err(e) => tracing::error!("scheduled {job:?} run: {e:#}"),
+        }
     }
 }
 
@@ -148,7 +159,7 @@ mod tests {
     #[test]
     fn tasks_run_in_dependency_order_and_the_cohort_task_runs_members_then_bindings() {
         let names: Vec<&str> = TASKS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["users", "courses", "cohorts", "enrols", "groups"]);
+        assert_eq!(names, ["users", "courses", "cohorts", "enrols", "groups", "userpictures"]);
         let cohorts = TASKS.iter().find(|(n, _)| *n == "cohorts").unwrap().1;
         assert_eq!(cohorts, [Job::CohortMembers, Job::CohortBindings]);
         assert_eq!(lmsync_core::Settings::default().schedule.cohorts, "15 */12 * * *");
