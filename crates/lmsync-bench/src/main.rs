@@ -3,6 +3,7 @@
 //! file); `lmsync-bench read FILE` times the CSV engine alone on a file.
 //! `lmsync-bench enrols USERS COURSES` writes a USERS × COURSES-line enrolment file (bench/enrols.sh).
 //! `lmsync-bench cohort-members N` and `cohort-bindings COURSES` write cohort files (bench/cohorts.sh).
+//! `lmsync-bench pictures N FILE` writes a zip of N JPEG pictures (bench/pictures.sh).
 
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter, Write};
@@ -60,6 +61,16 @@ enum What {
         #[arg(long, default_value = "BENCH")]
         idnumber: String,
     },
+    /// A zip of N pictures named after the users of `lmsync-bench users` (`user0000000.jpg`…):
+    /// JPEGs of WIDTH×HEIGHT pixels, each different.
+    Pictures {
+        rows: u64,
+        output: std::path::PathBuf,
+        #[arg(long, default_value_t = 640)]
+        width: u32,
+        #[arg(long, default_value_t = 480)]
+        height: u32,
+    },
     /// Read a command file with the CSV engine (default dialect) and print rows/s.
     Read { file: std::path::PathBuf },
 }
@@ -78,7 +89,26 @@ fn main() -> anyhow::Result<()> {
         What::Enrols { users, courses, by_course } => enrols(users, courses, by_course),
         What::CohortMembers { members, idnumber, free } => cohort_members(members, &idnumber, free),
         What::CohortBindings { courses, idnumber } => cohort_bindings(courses, &idnumber),
+        What::Pictures { rows, output, width, height } => pictures(rows, &output, width, height),
     }
+}
+
+fn pictures(rows: u64, output: &std::path::Path, width: u32, height: u32) -> anyhow::Result<()> {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(output)?);
+    // JPEGs are already compressed: stored as they are, as senders usually do.
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..rows {
+        let shade = (i % 251) as u8;
+        let img = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([shade, (x * 255 / width.max(1)) as u8, ((y + i as u32) % 256) as u8])
+        });
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(img).write_to(&mut jpeg, image::ImageFormat::Jpeg)?;
+        zip.start_file(format!("user{i:07}.jpg"), options)?;
+        zip.write_all(jpeg.get_ref())?;
+    }
+    zip.finish()?;
+    Ok(())
 }
 
 fn cohort_members(members: u64, idnumber: &str, free: bool) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 //! JPEG, PNG), refused before decoding when too large, cropped to a centred square, resized to
 //! 512, 100 and 35 pixels and encoded as PNG. Pictures of a chunk are rendered on all cores.
 
-use image::imageops::FilterType;
+use fast_image_resize::{self as fir, ResizeAlg, ResizeOptions, Resizer};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -55,12 +55,36 @@ pub fn render(bytes: &[u8], max_pixels: u64) -> Result<Rendered, RenderError> {
     limits.max_image_height = Some(h);
     limits.max_alloc = Some(max_pixels.saturating_mul(8).max(1 << 20));
     let image = reader(limits).decode().map_err(|e| RenderError::Corrupt(e.to_string()))?;
-    let side = w.min(h);
-    let square = image.crop_imm((w - side) / 2, (h - side) / 2, side, side);
-    let f3 = square.resize_exact(512, 512, FilterType::Lanczos3);
-    let f1 = f3.resize_exact(100, 100, FilterType::Lanczos3);
-    let f2 = f1.resize_exact(35, 35, FilterType::Lanczos3);
+    // Alpha is kept (PNG and GIF transparency); anything else becomes 8-bit RGB.
+    let image = if image.color().has_alpha() {
+        DynamicImage::ImageRgba8(image.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(image.to_rgb8())
+    };
+    let side = f64::from(w.min(h));
+    let (left, top) = ((f64::from(w) - side) / 2.0, (f64::from(h) - side) / 2.0);
+    let mut resizer = Resizer::new();
+    let f3 = resized(&mut resizer, &image, 512, Some((left, top, side)))?;
+    let f1 = resized(&mut resizer, &f3, 100, None)?;
+    let f2 = resized(&mut resizer, &f1, 35, None)?;
     Ok(Rendered { f1: png(&f1)?, f2: png(&f2)?, f3: png(&f3)?, size: (w, h), format: name })
+}
+
+/// `image` (or its `crop` square: left, top, side) resized to `side`×`side` with Catmull-Rom
+/// (SIMD convolution).
+fn resized(
+    resizer: &mut Resizer,
+    image: &DynamicImage,
+    side: u32,
+    crop: Option<(f64, f64, f64)>,
+) -> Result<DynamicImage, RenderError> {
+    let mut options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(fir::FilterType::CatmullRom));
+    if let Some((left, top, s)) = crop {
+        options = options.crop(left, top, s, s);
+    }
+    let mut out = DynamicImage::new(side, side, image.color());
+    resizer.resize(image, &mut out, &options).map_err(|e| RenderError::Corrupt(e.to_string()))?;
+    Ok(out)
 }
 
 fn png(image: &DynamicImage) -> Result<Vec<u8>, RenderError> {
