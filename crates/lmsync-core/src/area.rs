@@ -46,6 +46,18 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> AreaError + '_ {
     move |source| AreaError::Io { path: path.display().to_string(), source }
 }
 
+/// Which outputs a cleanup removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputKinds {
+    pub archives: bool,
+    pub reports: bool,
+    pub trybacks: bool,
+}
+
+impl OutputKinds {
+    pub const ALL: OutputKinds = OutputKinds { archives: true, reports: true, trybacks: true };
+}
+
 impl FileArea {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         FileArea { root: root.into() }
@@ -181,6 +193,51 @@ impl FileArea {
         Ok(found)
     }
 
+    /// Outputs lmsync wrote that were last modified before `before`: files of `archives/` and
+    /// `reports/`, and trybacks (`…_tryback_<stamp>…`) anywhere else in the area, as asked.
+    /// Command files are never among them.
+    pub fn old_outputs(&self, kinds: OutputKinds, before: std::time::SystemTime) -> io::Result<Vec<PathBuf>> {
+        let old = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|t| t < before);
+        let mut found = Vec::new();
+        let mut visit = |dir: &Path, wanted: &dyn Fn(&str) -> bool| -> io::Result<()> {
+            let mut dirs = vec![dir.to_path_buf()];
+            while let Some(d) = dirs.pop() {
+                let entries = match fs::read_dir(&d) {
+                    Ok(e) => e,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                for entry in entries {
+                    let entry = entry?;
+                    let path = entry.path();
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let kind = entry.file_type()?;
+                    if kind.is_dir()
+                        && path != self.archives_dir()
+                        && path != self.reports_dir()
+                        && !name.starts_with('.')
+                    {
+                        dirs.push(path);
+                    } else if kind.is_file() && !name.starts_with('.') && wanted(&name) && old(&path) {
+                        found.push(path);
+                    }
+                }
+            }
+            Ok(())
+        };
+        if kinds.archives {
+            visit(&self.archives_dir(), &|_| true)?;
+        }
+        if kinds.reports {
+            visit(&self.reports_dir(), &|_| true)?;
+        }
+        if kinds.trybacks {
+            visit(&self.root, &|name| name.contains("_tryback_"))?;
+        }
+        found.sort();
+        Ok(found)
+    }
+
     /// Renames the input of a crashed run to `<name>-tryback-failed.<ext>` (replacing an older one).
     pub fn discard(&self, input: &Path) -> Result<PathBuf, AreaError> {
         let name = input.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -200,6 +257,47 @@ pub fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cleanup_finds_old_archives_reports_and_trybacks_but_never_command_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let area = FileArea::new(dir.path());
+        area.ensure().unwrap();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(100 * 86400);
+        let aged = |rel: &str, when| {
+            let p = dir.path().join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, "x").unwrap();
+            File::options().write(true).open(&p).unwrap().set_modified(when).unwrap();
+        };
+        for rel in [
+            "archives/20260101-0000_users.csv",
+            "reports/20260101-0000_report_users.csv",
+            "users_tryback_20260101-0000.csv",
+            "in/enrols_tryback_20260101-0000.csv",
+            "users.csv",
+            "users-tryback-failed.csv",
+            "in/old.csv",
+        ] {
+            aged(rel, old);
+        }
+        aged("archives/20261101-0000_users.csv", std::time::SystemTime::now());
+        let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(90 * 86400);
+        let rel = |v: Vec<PathBuf>| -> Vec<String> {
+            v.iter().map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string()).collect()
+        };
+        assert_eq!(
+            rel(area.old_outputs(OutputKinds::ALL, cutoff).unwrap()),
+            [
+                "archives/20260101-0000_users.csv",
+                "in/enrols_tryback_20260101-0000.csv",
+                "reports/20260101-0000_report_users.csv",
+                "users_tryback_20260101-0000.csv"
+            ]
+        );
+        let reports_only = OutputKinds { archives: false, reports: true, trybacks: false };
+        assert_eq!(rel(area.old_outputs(reports_only, cutoff).unwrap()), ["reports/20260101-0000_report_users.csv"]);
+    }
 
     #[test]
     fn names_split_at_the_last_dot() {

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod area;
 pub mod clock;
+pub mod drop;
 pub mod lock;
 pub mod mail;
 pub mod partial_report;

@@ -13,6 +13,7 @@ pub struct Settings {
     pub csv: CsvSettings,
     pub files: FileSettings,
     pub smtp: SmtpSettings,
+    pub drop: DropSettings,
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
     pub courses: CourseSettings,
@@ -30,6 +31,7 @@ impl Default for Settings {
             csv: CsvSettings::default(),
             files: FileSettings::default(),
             smtp: SmtpSettings::default(),
+            drop: DropSettings::default(),
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
             courses: CourseSettings::default(),
@@ -76,11 +78,41 @@ pub struct FileSettings {
     pub cleanup: bool,
     /// Rename the input of a run interrupted by a crash to `<name>-tryback-failed.<ext>`.
     pub discard_on_failure: bool,
+    /// The cleanup task deletes archives, reports and trybacks older than this many days
+    /// (0 = never).
+    pub cleanup_days: u32,
 }
 
 impl Default for FileSettings {
     fn default() -> Self {
-        FileSettings { reports: true, archives: true, trybacks: true, cleanup: false, discard_on_failure: true }
+        FileSettings {
+            reports: true,
+            archives: true,
+            trybacks: true,
+            cleanup: false,
+            discard_on_failure: true,
+            cleanup_days: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DropSettings {
+    /// Where a feeder drops command files; empty = `sync/` in the data directory.
+    pub dir: String,
+    /// A file modified less than this many seconds ago is still being written: it waits.
+    pub settle_seconds: u64,
+    /// A lock (`alock.txt`, `lock.txt`) older than this raises an alarm, once per lock.
+    pub stale_lock_hours: u64,
+    /// While `serve` runs, the drop folder is also rescanned this often (seconds), besides
+    /// reacting to file-system events.
+    pub scan_seconds: u64,
+}
+
+impl Default for DropSettings {
+    fn default() -> Self {
+        DropSettings { dir: String::new(), settle_seconds: 2, stale_lock_hours: 3, scan_seconds: 10 }
     }
 }
 
@@ -132,6 +164,8 @@ impl std::fmt::Debug for SmtpSettings {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleSettings {
+    /// A tool runs as soon as the drop folder delivers its configured file.
+    pub run_on_arrival: bool,
     /// Cron expression (minute hour day-of-month month day-of-week); empty = off.
     pub users: String,
     /// Courses: delete, then create, then meta links.
@@ -143,17 +177,21 @@ pub struct ScheduleSettings {
     pub cohorts: String,
     /// User pictures: every matching archive, in name order.
     pub userpictures: String,
+    /// File area cleanup: archives, reports and trybacks older than `files.cleanup_days`.
+    pub cleanup: String,
 }
 
 impl Default for ScheduleSettings {
     fn default() -> Self {
         ScheduleSettings {
+            run_on_arrival: true,
             users: "0 */6 * * *".into(),
             courses: "0 */12 * * *".into(),
             enrols: "30 */6 * * *".into(),
             groups: "45 */6 * * *".into(),
             cohorts: "15 */12 * * *".into(),
             userpictures: "0 */12 * * *".into(),
+            cleanup: "0 1 * * *".into(),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! What every command needs: the data directory, the settings, the store, and an engine
 //! wired to them.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
+use lmsync_core::drop::{AlarmLog, DropFolder, Import, READER_LOCK};
+use lmsync_core::mail::Mailer;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
 use lmsync_core::tools::cohorts::{BindingsTool, CohortMembersTool};
@@ -17,6 +19,7 @@ use lmsync_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, SystemTime};
 
 use crate::config::{self, DataDir};
 use crate::mail::SmtpMailer;
@@ -43,8 +46,8 @@ impl App {
         FileArea::new(self.data.files())
     }
 
-    /// The tool for one job, with its configured location and default file name.
-    fn tool(&self, job: Job) -> Result<(Box<dyn Tool>, String, &'static str)> {
+    /// The tool for one job.
+    fn tool(&self, job: Job) -> Result<Box<dyn Tool>> {
         let c = &self.settings.courses;
         Ok(match job {
             Job::Users => {
@@ -55,41 +58,118 @@ impl App {
                 {
                     users = users.with_mail(PasswordMail::new(Box::new(mailer), self.settings.site_name.clone()));
                 }
-                (Box::new(users), self.settings.users.file.clone(), "userimport.csv")
+                Box::new(users)
             }
-            Job::CourseCheck => (Box::new(CheckTool::new(c)), c.check_file.clone(), "courses.csv"),
-            Job::CourseCreate => {
-                (Box::new(UploadTool::new(c.clone(), self.clock.clone())), c.upload_file.clone(), "uploadcourses.csv")
-            }
-            Job::CourseDelete => (Box::new(DeleteTool::new(c)), c.delete_file.clone(), "deletecourses.csv"),
-            Job::CourseMetas => (Box::new(MetasTool::new(c)), c.metas_file.clone(), "metacourses.csv"),
-            Job::CourseReset => (Box::new(ResetTool::new(c)), c.reset_file.clone(), "resetcourses.csv"),
-            Job::Groups => {
-                let g = &self.settings.groups;
-                (Box::new(GroupsTool::new(g.clone())), g.groups_file.clone(), "groups.csv")
-            }
-            Job::GroupMembers => {
-                let g = &self.settings.groups;
-                (Box::new(MembersTool::new(g.clone())), g.members_file.clone(), "groupmembers.csv")
-            }
-            Job::CohortMembers => {
-                let k = &self.settings.cohorts;
-                (Box::new(CohortMembersTool::new(k.clone())), k.file.clone(), "cohorts.csv")
-            }
-            Job::CohortBindings => {
-                let k = &self.settings.cohorts;
-                (
-                    Box::new(BindingsTool::new(k.clone(), self.clock.clone())),
-                    k.bindings_file.clone(),
-                    "cohortscourses.csv",
-                )
-            }
-            Job::UserPictures => (Box::new(PicturesTool::new(self.settings.userpictures.clone())), String::new(), ""),
-            Job::Enrols => {
-                let e = &self.settings.enrols;
-                (Box::new(EnrolTool::new(e.clone(), self.clock.clone())), e.file.clone(), "enrols.csv")
-            }
+            Job::CourseCheck => Box::new(CheckTool::new(c)),
+            Job::CourseCreate => Box::new(UploadTool::new(c.clone(), self.clock.clone())),
+            Job::CourseDelete => Box::new(DeleteTool::new(c)),
+            Job::CourseMetas => Box::new(MetasTool::new(c)),
+            Job::CourseReset => Box::new(ResetTool::new(c)),
+            Job::Groups => Box::new(GroupsTool::new(self.settings.groups.clone())),
+            Job::GroupMembers => Box::new(MembersTool::new(self.settings.groups.clone())),
+            Job::CohortMembers => Box::new(CohortMembersTool::new(self.settings.cohorts.clone())),
+            Job::CohortBindings => Box::new(BindingsTool::new(self.settings.cohorts.clone(), self.clock.clone())),
+            Job::UserPictures => Box::new(PicturesTool::new(self.settings.userpictures.clone())),
+            Job::Enrols => Box::new(EnrolTool::new(self.settings.enrols.clone(), self.clock.clone())),
         })
+    }
+
+    /// The drop folder of `[drop]`.
+    pub fn drop_folder(&self) -> DropFolder {
+        let dir = match self.settings.drop.dir.trim() {
+            "" => self.data.drop_dir(),
+            d => self.data.root.join(d),
+        };
+        DropFolder {
+            dir,
+            settle: Duration::from_secs(self.settings.drop.settle_seconds),
+            stale_after: Duration::from_secs(self.settings.drop.stale_lock_hours.saturating_mul(3600)),
+        }
+    }
+
+    /// Moves what the drop folder holds into the file area, and e-mails the administrators
+    /// about locks held too long (once per lock). Problems are logged, never fatal: a run goes
+    /// on with what the area holds.
+    pub fn import_drop(&self) -> Import {
+        let drop = self.drop_folder();
+        let area = self.area();
+        let import = match area.ensure().and_then(|_| drop.import(&area, &self.data.locks(), SystemTime::now())) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!("drop folder {}: cannot import: {e}", drop.dir.display());
+                return Import::default();
+            }
+        };
+        if !import.imported.is_empty() {
+            tracing::info!("imported from the drop folder: {}", import.imported.join(", "));
+        }
+        if import.recovered_lock {
+            tracing::warn!("removed {} left by an interrupted import", drop.dir.join(READER_LOCK).display());
+        }
+        for e in &import.errors {
+            tracing::error!("drop folder: {e}; the file stays there for the next pass");
+        }
+        if !import.stale.is_empty() {
+            self.alarm(&import);
+        }
+        import
+    }
+
+    fn alarm(&self, import: &Import) {
+        let fresh = match AlarmLog::new(&self.data.locks()).fresh(&import.stale) {
+            Ok(f) => f,
+            Err(e) => return tracing::error!("cannot record lock alarms: {e}"),
+        };
+        for lock in &fresh {
+            let subject = lock.subject(&self.settings.site_name);
+            tracing::warn!("{subject}: {}", lock.body());
+            let mailer = match SmtpMailer::from_settings(&self.settings.smtp) {
+                Ok(Some(m)) => m,
+                Ok(None) => {
+                    tracing::warn!("no [smtp] host: the alarm \"{subject}\" is only logged");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!("cannot send the alarm \"{subject}\": {e:#}");
+                    continue;
+                }
+            };
+            if self.settings.smtp.admins.is_empty() {
+                tracing::warn!("smtp.admins is empty: the alarm \"{subject}\" is only logged");
+            }
+            for admin in &self.settings.smtp.admins {
+                if let Err(e) = mailer.send(admin, &subject, &lock.body()) {
+                    tracing::error!("cannot e-mail the alarm \"{subject}\" to {admin}: {e}");
+                }
+            }
+        }
+    }
+
+    /// The jobs whose input is the file `name` of the area root (a configured file, or a
+    /// picture archive): what a file arriving through the drop folder starts.
+    pub fn jobs_for_arrival(&self, name: &str) -> Vec<Job> {
+        let area = self.area();
+        Job::ALL
+            .iter()
+            .copied()
+            .filter(|job| match job {
+                Job::UserPictures => PicturesTool::matches(&self.settings.userpictures.file_prefix, name),
+                Job::CourseCheck | Job::CourseReset => false,
+                _ => {
+                    let (location, default_name) = self.location(*job);
+                    location.split(',').map(str::trim).filter(|l| !l.is_empty() || location.trim().is_empty()).any(
+                        |l| {
+                            let l = if l.is_empty() { default_name } else { l.trim_start_matches('/') };
+                            if l.contains('*') {
+                                !l.contains('/') && wildcard(l, name)
+                            } else {
+                                area.root().join(l) == area.root().join(name)
+                            }
+                        },
+                    )
+                }
+            })
+            .collect()
     }
 
     /// The picture archives waiting in the file area, in path order.
@@ -100,14 +180,61 @@ impl App {
         Ok(area.files_matching(&|name| PicturesTool::matches(&prefix, name))?)
     }
 
-    /// The inputs of one run of `job`: the file given, or every picture archive waiting, or the
-    /// job's configured file (`None`).
+    /// The inputs of one run of `job`: the file given; every picture archive waiting; every
+    /// file matching a `*` location, oldest name first; or the job's configured file (`None`).
     pub fn inputs(&self, job: Job, file: Option<PathBuf>) -> Result<Vec<Option<PathBuf>>> {
-        Ok(match (job, file) {
-            (_, Some(f)) => vec![Some(f)],
-            (Job::UserPictures, None) => self.picture_archives()?.into_iter().map(Some).collect(),
-            (_, None) => vec![None],
-        })
+        if let Some(f) = file {
+            return Ok(vec![Some(f)]);
+        }
+        if job == Job::UserPictures {
+            return Ok(self.picture_archives()?.into_iter().map(Some).collect());
+        }
+        let (location, _) = self.location(job);
+        let location = location.trim().trim_start_matches('/');
+        if !location.contains('*') || location.contains(',') {
+            return Ok(vec![None]);
+        }
+        let (folder, pattern) = location.rsplit_once('/').unwrap_or(("", location));
+        if folder.contains('*') || folder.split('/').any(|p| p == "..") {
+            bail!("{job:?}: location {location:?}: a * pattern may only name files, in a folder of the file area");
+        }
+        let dir = self.area().root().join(folder);
+        let mut found: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    !name.starts_with('.')
+                        && wildcard(pattern, &name)
+                        && !name.contains("_tryback_")
+                        && !name.contains("-tryback-failed")
+                })
+                .map(|e| e.path())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        found.sort();
+        Ok(found.into_iter().map(Some).collect())
+    }
+
+    /// A job's configured location and its default file name.
+    pub fn location(&self, job: Job) -> (String, &'static str) {
+        let c = &self.settings.courses;
+        match job {
+            Job::Users => (self.settings.users.file.clone(), "userimport.csv"),
+            Job::CourseCheck => (c.check_file.clone(), "courses.csv"),
+            Job::CourseCreate => (c.upload_file.clone(), "uploadcourses.csv"),
+            Job::CourseDelete => (c.delete_file.clone(), "deletecourses.csv"),
+            Job::CourseMetas => (c.metas_file.clone(), "metacourses.csv"),
+            Job::CourseReset => (c.reset_file.clone(), "resetcourses.csv"),
+            Job::Groups => (self.settings.groups.groups_file.clone(), "groups.csv"),
+            Job::GroupMembers => (self.settings.groups.members_file.clone(), "groupmembers.csv"),
+            Job::CohortMembers => (self.settings.cohorts.file.clone(), "cohorts.csv"),
+            Job::CohortBindings => (self.settings.cohorts.bindings_file.clone(), "cohortscourses.csv"),
+            Job::UserPictures => (String::new(), ""),
+            Job::Enrols => (self.settings.enrols.file.clone(), "enrols.csv"),
+        }
     }
 
     /// Runs one job on its configured file or on `file`.
@@ -121,7 +248,8 @@ impl App {
         cancel: Arc<AtomicBool>,
     ) -> Result<Result<RunSummary, RunError>> {
         let mut store = self.store()?;
-        let (tool, location, default_name) = self.tool(job)?;
+        let tool = self.tool(job)?;
+        let (location, default_name) = self.location(job);
         let mut engine = Engine {
             settings: &self.settings,
             area: self.area(),
@@ -157,4 +285,36 @@ pub enum Job {
     CohortMembers,
     CohortBindings,
     UserPictures,
+}
+
+impl Job {
+    pub const ALL: [Job; 12] = [
+        Job::Users,
+        Job::CourseCheck,
+        Job::CourseCreate,
+        Job::CourseDelete,
+        Job::CourseMetas,
+        Job::CourseReset,
+        Job::Enrols,
+        Job::Groups,
+        Job::GroupMembers,
+        Job::CohortMembers,
+        Job::CohortBindings,
+        Job::UserPictures,
+    ];
+}
+
+/// Whether `name` matches `pattern`, where `*` stands for any run of characters and `?` for one.
+pub fn wildcard(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    go(&p, &n)
 }

@@ -40,9 +40,36 @@ pub enum Command {
         #[arg(long)]
         repair: bool,
     },
+    /// What the service is doing: next run of each task, last runs, drop folder and locks.
+    Status,
+    /// File area utilities.
+    #[command(subcommand)]
+    Files(FilesCommand),
     /// User picture utilities: fetch a stored picture, backfill picture hashes.
     #[command(subcommand)]
     Userpictures(PicturesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FilesCommand {
+    /// Delete old archives, reports and trybacks (never command files). Without a kind, all
+    /// three; without --before, older than files.cleanup_days.
+    Cleanup {
+        #[arg(long)]
+        archives: bool,
+        #[arg(long)]
+        reports: bool,
+        #[arg(long)]
+        trybacks: bool,
+        /// Files last modified before this date (2026-09-01, or with a time).
+        #[arg(long)]
+        before: Option<String>,
+        /// List what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Import what the drop folder holds into the file area now.
+    Import,
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,7 +41,7 @@ impl DataDir {
         self.root.join("lms.db")
     }
 
-    /// Where an external feeder drops command files.
+    /// Where an external feeder drops command files by default (`drop.dir` may name another).
     pub fn drop_dir(&self) -> PathBuf {
         self.root.join("sync")
     }
@@ -109,6 +109,10 @@ pub fn check(s: &Settings) -> Result<()> {
     Schedule::parse("groups", &s.schedule.groups)?;
     Schedule::parse("cohorts", &s.schedule.cohorts)?;
     Schedule::parse("userpictures", &s.schedule.userpictures)?;
+    Schedule::parse("cleanup", &s.schedule.cleanup)?;
+    if s.drop.scan_seconds == 0 {
+        bail!("drop.scan_seconds = 0: use at least 1");
+    }
     if !["add", "del", "delete", "shift"].contains(&s.enrols.default_cmd.as_str()) {
         bail!("enrols.default_cmd = {:?}: use add, del or shift", s.enrols.default_cmd);
     }

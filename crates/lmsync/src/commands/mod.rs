@@ -3,10 +3,12 @@
 mod check;
 mod courses;
 mod export;
+pub mod files;
 mod profile_fields;
 mod run;
 mod runs;
 mod serve;
+mod status;
 mod userpictures;
 
 use anyhow::Result;
@@ -26,5 +28,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Courses(cmd) => courses::courses_command(&app, cmd),
         Command::Check { repair } => check::check(&app, repair),
         Command::Userpictures(cmd) => userpictures::command(&app, cmd),
+        Command::Files(cmd) => files::command(&app, cmd),
+        Command::Status => status::status(&app),
     }
 }

@@ -39,6 +39,14 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
             return Ok(2);
         }
     };
+    // What the feeder dropped is moved into the file area first (DECISIONS §4).
+    let import = app.import_drop();
+    if !import.imported.is_empty() {
+        println!("imported from the drop folder: {}", import.imported.join(", "));
+    }
+    if import.blocked {
+        println!("note: the feeder's alock.txt is present: nothing was imported from the drop folder");
+    }
     let several = jobs.len() > 1;
     let mut code = 0;
     let runs: Vec<(Job, Option<std::path::PathBuf>)> = jobs

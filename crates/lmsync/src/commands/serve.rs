@@ -1,43 +1,78 @@
-//! `lmsync serve`: the integration service. It prepares the data directory and runs each
-//! tool on its schedule (DECISIONS §6: tools due together run in dependency order) until
-//! Ctrl-C or SIGTERM; the drop folder watcher and the web console join it later.
+//! `lmsync serve`: the integration service. It imports the drop folder as files arrive
+//! (file-system events, plus a rescan every `drop.scan_seconds`), runs a tool as soon as its
+//! file arrives (`schedule.run_on_arrival`), and runs each task on its schedule; tasks due
+//! together run in dependency order (DECISIONS §6), one at a time, until Ctrl-C or SIGTERM.
 
 use anyhow::Result;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use lmsync_core::area::OutputKinds;
+use lmsync_core::clock::Clock;
 use lmsync_core::schedule::Schedule;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::app::App;
 use crate::app::Job;
 use crate::commands::run::print_summary;
 
-/// Scheduled tasks in dependency order, with the jobs each runs.
-const TASKS: &[(&str, &[Job])] = &[
+/// Scheduled tasks in dependency order, with the jobs each runs; `cleanup` runs none (it
+/// removes old outputs of the file area).
+pub const TASKS: &[(&str, &[Job])] = &[
     ("users", &[Job::Users]),
     ("courses", &[Job::CourseDelete, Job::CourseCreate, Job::CourseMetas]),
     ("cohorts", &[Job::CohortMembers, Job::CohortBindings]),
     ("enrols", &[Job::Enrols]),
     ("groups", &[Job::Groups, Job::GroupMembers]),
     ("userpictures", &[Job::UserPictures]),
+    ("cleanup", &[]),
 ];
 
-fn schedules(app: &App) -> Result<Vec<(&'static str, &'static [Job], Schedule)>> {
+pub fn schedules(app: &App) -> Result<Vec<(&'static str, Schedule)>> {
     let s = &app.settings.schedule;
     TASKS
         .iter()
-        .map(|(name, jobs)| {
+        .map(|(name, _)| {
             let expr = match *name {
                 "users" => &s.users,
                 "courses" => &s.courses,
                 "enrols" => &s.enrols,
                 "cohorts" => &s.cohorts,
                 "userpictures" => &s.userpictures,
+                "cleanup" => &s.cleanup,
                 _ => &s.groups,
             };
-            Ok((*name, *jobs, Schedule::parse(name, expr)?))
+            Ok((*name, Schedule::parse(name, expr)?))
         })
         .collect()
+}
+
+/// What to do now: the tasks whose time came in `(since, now]`, then the jobs `arrived` files
+/// start, all in dependency order, each once.
+pub fn due(
+    schedules: &[(&'static str, Schedule)],
+    clock: &Clock,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    arrived: &[Job],
+) -> (Vec<Job>, bool) {
+    let is_due = |name: &str| {
+        schedules
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, sch)| clock.next_fire(sch, since))
+            .is_some_and(|t| t <= now)
+    };
+    let mut jobs = Vec::new();
+    for (name, task_jobs) in TASKS {
+        let task_due = is_due(name);
+        for job in *task_jobs {
+            if (task_due || arrived.contains(job)) && !jobs.contains(job) {
+                jobs.push(*job);
+            }
+        }
+    }
+    (jobs, is_due("cleanup"))
 }
 
 pub fn serve(app: &App) -> Result<i32> {
@@ -46,6 +81,8 @@ pub fn serve(app: &App) -> Result<i32> {
     drop(app.store()?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let cancel = Arc::new(AtomicBool::new(false));
+    let drop_dir = app.drop_folder().dir;
+    std::fs::create_dir_all(&drop_dir)?;
     runtime.block_on(async {
         // Handlers are in place before the first line saying the service runs, so a stop
         // request sent as soon as it is up is never lost.
@@ -53,45 +90,49 @@ pub fn serve(app: &App) -> Result<i32> {
             Ok(stop) => stop,
             Err(e) => return tracing::error!("cannot listen for stop signals: {e}"),
         };
+        let (events, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<()>();
+        let _watcher = watch(&drop_dir, events);
         println!("lmsync {} serving (Ctrl-C or SIGTERM stops it)", env!("CARGO_PKG_VERSION"));
         println!("  data directory: {}", app.data.root.display());
         println!("  settings:       {}", app.data.config().display());
         println!("  LMS store:      {}", app.data.db().display());
         println!("  file area:      {}", app.data.files().display());
-        println!("  drop folder:    {}", app.data.drop_dir().display());
+        println!("  drop folder:    {}", drop_dir.display());
+        let scan = Duration::from_secs(app.settings.drop.scan_seconds.max(1));
+        let mut since = Utc::now();
+        let mut announced = false;
         loop {
             let now = Utc::now();
             let fires: Vec<_> = schedules
                 .iter()
-                .filter_map(|(name, jobs, sch)| app.clock.next_fire(sch, now).map(|t| (t, *name, *jobs)))
+                .filter_map(|(name, sch)| app.clock.next_fire(sch, since).map(|t| (t, *name)))
                 .collect();
-            let Some(next) = fires.iter().map(|(t, _, _)| *t).min() else {
-                println!("  no task is scheduled (every [schedule] entry is empty)");
-                stop.recv().await;
-                break;
-            };
-            for (t, name, _) in &fires {
-                println!("  {name}: next run at {}", app.clock.display(t.timestamp()));
+            if !announced {
+                if fires.is_empty() {
+                    println!("  no task is scheduled (every [schedule] entry is empty)");
+                }
+                for (t, name) in &fires {
+                    println!("  {name}: next run at {}", app.clock.display(t.timestamp()));
+                }
+                announced = true;
             }
-            let due: Vec<Job> =
-                fires.iter().filter(|(t, _, _)| *t == next).flat_map(|(_, _, jobs)| jobs.iter().copied()).collect();
-            let wait = (next - now).to_std().unwrap_or_default();
+            let next = fires.iter().map(|(t, _)| *t).min();
+            let wait = next.map_or(scan, |n| (n - now).to_std().unwrap_or_default().min(scan));
             tokio::select! {
                 _ = stop.recv() => break,
                 _ = tokio::time::sleep(wait) => {}
-            }
-            let job_cancel = cancel.clone();
-            let mut job = tokio::task::spawn_blocking({
-                let data = app.data.root.clone();
-                move || {
-                    for j in due {
-                        if job_cancel.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        scheduled_run(&data, j, job_cancel.clone());
-                    }
+                _ = arrivals.recv() => {
+                    // Let a burst of events (a file written in pieces) settle into one pass.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    while arrivals.try_recv().is_ok() {}
                 }
-            });
+            }
+            let now = Utc::now();
+            let job_cancel = cancel.clone();
+            let data = app.data.root.clone();
+            let schedules = schedules.clone();
+            let clock = app.clock.clone();
+            let mut job = tokio::task::spawn_blocking(move || pass(&data, &schedules, &clock, since, now, job_cancel));
             tokio::select! {
                 _ = stop.recv() => {
                     println!("stopping: waiting for the running job to reach a safe point");
@@ -101,18 +142,81 @@ pub fn serve(app: &App) -> Result<i32> {
                 }
                 _ = &mut job => {}
             }
+            if next.is_some_and(|n| n <= now) {
+                announced = false;
+            }
+            since = now;
         }
     });
     println!("lmsync stopped");
     Ok(0)
 }
 
-/// A scheduled run re-reads the settings, so edits apply without a restart.
-fn scheduled_run(data: &std::path::Path, job: Job, cancel: Arc<AtomicBool>) {
+/// One pass of the service: import the drop folder, then run what is due or arrived.
+fn pass(
+    data: &std::path::Path,
+    schedules: &[(&'static str, Schedule)],
+    clock: &Clock,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+    cancel: Arc<AtomicBool>,
+) {
     let app = match App::open(data) {
         Ok(app) => app,
-        Err(e) => return tracing::error!("scheduled {job:?} run: {e:#}"),
+        Err(e) => return tracing::error!("cannot read the settings: {e:#}"),
     };
+    let import = app.import_drop();
+    let arrived: Vec<Job> = if app.settings.schedule.run_on_arrival {
+        import.imported.iter().flat_map(|name| app.jobs_for_arrival(name)).collect()
+    } else {
+        Vec::new()
+    };
+    let (jobs, cleanup) = due(schedules, clock, since, now, &arrived);
+    for j in jobs {
+        if cancel.load(Ordering::Relaxed) {
+            return;
+        }
+        scheduled_run(&app, j, if arrived.contains(&j) { "arrival" } else { "schedule" }, cancel.clone());
+    }
+    if cleanup && !cancel.load(Ordering::Relaxed) {
+        clean_area(&app);
+    }
+}
+
+/// The cleanup task: archives, reports and trybacks older than `files.cleanup_days`.
+fn clean_area(app: &App) {
+    let days = app.settings.files.cleanup_days;
+    if days == 0 {
+        return;
+    }
+    let before = std::time::SystemTime::now() - Duration::from_secs(u64::from(days) * 86400);
+    match crate::commands::files::cleanup(app, OutputKinds::ALL, before, false) {
+        Ok(n) => tracing::info!("file area cleanup: {n} files older than {days} days removed"),
+        Err(e) => tracing::error!("file area cleanup: {e:#}"),
+    }
+}
+
+/// Watches the drop folder; each event nudges the loop (a missed one costs one rescan period).
+fn watch(dir: &std::path::Path, events: tokio::sync::mpsc::UnboundedSender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut watcher = match notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = events.send(());
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!("cannot watch {}: {e}; the drop folder is only rescanned periodically", dir.display());
+            return None;
+        }
+    };
+    if let Err(e) = watcher.watch(dir, notify::RecursiveMode::NonRecursive) {
+        tracing::warn!("cannot watch {}: {e}; the drop folder is only rescanned periodically", dir.display());
+        return None;
+    }
+    Some(watcher)
+}
+
+/// One job of a pass (settings re-read at every pass, so edits apply without a restart).
+fn scheduled_run(app: &App, job: Job, trigger: &str, cancel: Arc<AtomicBool>) {
     let inputs = match app.inputs(job, None) {
         Ok(inputs) => inputs,
         Err(e) => return tracing::error!("scheduled {job:?} run: {e:#}"),
@@ -121,8 +225,8 @@ fn scheduled_run(data: &std::path::Path, job: Job, cancel: Arc<AtomicBool>) {
         if cancel.load(Ordering::Relaxed) {
             break;
         }
-        match app.run_tool(job, input, false, false, "schedule", cancel.clone()) {
-            Ok(Ok(summary)) => print_summary(&app, &summary),
+        match app.run_tool(job, input, false, false, trigger, cancel.clone()) {
+            Ok(Ok(summary)) => print_summary(app, &summary),
             Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(path)))) => {
                 tracing::info!("scheduled {job:?} run: no command file ({path}); nothing to do")
             }
@@ -159,9 +263,64 @@ mod tests {
     #[test]
     fn tasks_run_in_dependency_order_and_the_cohort_task_runs_members_then_bindings() {
         let names: Vec<&str> = TASKS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["users", "courses", "cohorts", "enrols", "groups", "userpictures"]);
+        assert_eq!(names, ["users", "courses", "cohorts", "enrols", "groups", "userpictures", "cleanup"]);
         let cohorts = TASKS.iter().find(|(n, _)| *n == "cohorts").unwrap().1;
         assert_eq!(cohorts, [Job::CohortMembers, Job::CohortBindings]);
         assert_eq!(lmsync_core::Settings::default().schedule.cohorts, "15 */12 * * *");
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn default_schedules() -> Vec<(&'static str, Schedule)> {
+        let s = lmsync_core::Settings::default().schedule;
+        let expr = |n: &str| match n {
+            "users" => s.users.clone(),
+            "courses" => s.courses.clone(),
+            "cohorts" => s.cohorts.clone(),
+            "enrols" => s.enrols.clone(),
+            "groups" => s.groups.clone(),
+            "userpictures" => s.userpictures.clone(),
+            _ => s.cleanup.clone(),
+        };
+        TASKS.iter().map(|(n, _)| (*n, Schedule::parse(n, &expr(n)).unwrap())).collect()
+    }
+
+    #[test]
+    fn tasks_due_at_fixed_times_run_in_dependency_order() {
+        let clock = Clock::new("UTC").unwrap();
+        let sch = default_schedules();
+        // 12:00 users, courses, pictures; 12:15 cohorts; 12:30 enrols; 12:45 groups.
+        let (jobs, cleanup) = due(&sch, &clock, at("2026-11-23T11:59:00Z"), at("2026-11-23T12:50:00Z"), &[]);
+        assert_eq!(
+            jobs,
+            [
+                Job::Users,
+                Job::CourseDelete,
+                Job::CourseCreate,
+                Job::CourseMetas,
+                Job::CohortMembers,
+                Job::CohortBindings,
+                Job::Enrols,
+                Job::Groups,
+                Job::GroupMembers,
+                Job::UserPictures
+            ]
+        );
+        assert!(!cleanup);
+        let (jobs, _) = due(&sch, &clock, at("2026-11-23T12:00:00Z"), at("2026-11-23T12:20:00Z"), &[]);
+        assert_eq!(jobs, [Job::CohortMembers, Job::CohortBindings], "12:00 was handled by the previous pass");
+        let (jobs, cleanup) = due(&sch, &clock, at("2026-11-23T00:59:59Z"), at("2026-11-23T01:00:00Z"), &[]);
+        assert!(jobs.is_empty() && cleanup);
+    }
+
+    #[test]
+    fn arrivals_join_due_tasks_in_dependency_order_once_each() {
+        let clock = Clock::new("UTC").unwrap();
+        let sch = default_schedules();
+        let arrived = [Job::Enrols, Job::Users, Job::Enrols];
+        let (jobs, _) = due(&sch, &clock, at("2026-11-23T12:40:00Z"), at("2026-11-23T12:46:00Z"), &arrived);
+        assert_eq!(jobs, [Job::Users, Job::Enrols, Job::Groups, Job::GroupMembers]);
     }
 }
