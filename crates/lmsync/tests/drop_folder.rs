@@ -276,3 +276,34 @@ fn cleanup_removes_old_outputs_only() {
     assert!(!archive.exists() && !tryback.exists());
     assert!(lms.files().join("userimport.csv").exists(), "a command file is never cleaned up");
 }
+
+#[test]
+fn a_file_replaced_while_its_run_reads_it_is_kept_for_the_next_run() {
+    let lms = Lms::new().with("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+    lms.exec(&["status"]);
+    let mut big = String::from("username;firstname;lastname\n");
+    for i in 0..60_000 {
+        big.push_str(&format!("u{i};F;L\n"));
+    }
+    let input = lms.files().join("userimport.csv");
+    fs::write(&input, &big).unwrap();
+    let mut run = lms.command().args(["run", "users"]).stdout(Stdio::piped()).spawn().unwrap();
+    assert!(
+        eventually(30, || lms.rows("SELECT CAST(count(*) AS TEXT) FROM sync_runs WHERE status = 'running'") == ["1"]),
+        "the run started"
+    );
+    // The feeder's next file lands (as an import does: a complete copy renamed over the name).
+    let newer = "username;firstname;lastname\nlate;L;L\n";
+    let tmp = lms.files().join(".userimport.csv.importing");
+    fs::write(&tmp, newer).unwrap();
+    fs::rename(&tmp, &input).unwrap();
+    let out = run.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("was replaced by a newer file"), "{stdout}");
+    assert_eq!(fs::read_to_string(&input).unwrap(), newer, "the newer file waits for the next run");
+    assert!(list(&lms.archives()).is_empty(), "nothing archived in its place");
+    let again = lms.exec(&["run", "users"]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert!(lms.users().contains_key("late"));
+}

@@ -23,7 +23,7 @@ impl Run<'_, '_> {
         ending: Result<Ending, ChunkError>,
         mut notes: Vec<String>,
     ) -> Result<RunSummary, RunError> {
-        let Run { engine, mut req, ctx, input, mut report, counts } = self;
+        let Run { engine, mut req, ctx, input, identity, mut report, counts } = self;
         let settings = engine.settings;
         let files = &settings.files;
         let ending = match ending {
@@ -54,8 +54,18 @@ impl Run<'_, '_> {
                 &p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             )
         });
-        // The input leaves the area only after a real, finished run of a tool that consumes it.
-        let consumes = finished_ended && !req.dry_run && !req.tool.keeps_input();
+        // The input leaves the area only after a real, finished run of a tool that consumes it,
+        // and only if it is still the file the run read.
+        let replaced = identity.is_some() && super::FileIdentity::of(&input) != identity;
+        if replaced && finished_ended && !req.dry_run {
+            let n = format!(
+                "{} was replaced by a newer file while this run read it: the newer file is left in place for the next run",
+                ctx.input_name
+            );
+            report.note(n.clone())?;
+            notes.push(n);
+        }
+        let consumes = finished_ended && !req.dry_run && !req.tool.keeps_input() && !replaced;
         let archive_planned = consumes && files.archives && !files.cleanup && !req.tool.deletes_input();
         let archive_name = archive_planned
             .then(|| FileArea::unique_path(&engine.area.archives_dir(), &format!("{}_{}", ctx.stamp, ctx.input_name)));

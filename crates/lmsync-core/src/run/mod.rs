@@ -185,7 +185,8 @@ impl Engine<'_> {
             stamp: stamp.clone(),
             input_name: input_name.clone(),
         };
-        let mut run = Run { engine: self, req, ctx, input, report, counts: OutcomeCounts::default() };
+        let identity = FileIdentity::of(&input);
+        let mut run = Run { engine: self, req, ctx, input, identity, report, counts: OutcomeCounts::default() };
         let outcome = run.process(&dialect, &mut notes);
         run.finish(outcome, notes)
     }
@@ -196,8 +197,23 @@ struct Run<'e, 'a> {
     req: RunRequest,
     ctx: ToolContext,
     input: PathBuf,
+    /// The input file's identity when the run started: a file of the same name dropped in
+    /// meanwhile is a new command file, never archived in place of the one processed.
+    identity: Option<FileIdentity>,
     report: ReportWriter,
     counts: OutcomeCounts,
+}
+
+/// Device, inode, size and modification time of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileIdentity(u64, u64, u64, Option<std::time::SystemTime>);
+
+impl FileIdentity {
+    pub(crate) fn of(path: &Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileIdentity(m.dev(), m.ino(), m.len(), m.modified().ok()))
+    }
 }
 
 /// How processing ended, before finalisation.
