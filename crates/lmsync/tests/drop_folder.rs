@@ -287,7 +287,7 @@ fn a_file_replaced_while_its_run_reads_it_is_kept_for_the_next_run() {
     }
     let input = lms.files().join("userimport.csv");
     fs::write(&input, &big).unwrap();
-    let mut run = lms.command().args(["run", "users"]).stdout(Stdio::piped()).spawn().unwrap();
+    let run = lms.command().args(["run", "users"]).stdout(Stdio::piped()).spawn().unwrap();
     assert!(
         eventually(30, || lms.rows("SELECT CAST(count(*) AS TEXT) FROM sync_runs WHERE status = 'running'") == ["1"]),
         "the run started"
