@@ -81,6 +81,10 @@ pub struct FileSettings {
     /// The cleanup task deletes archives, reports and trybacks older than this many days
     /// (0 = never).
     pub cleanup_days: u32,
+    /// A tool location that is an `http(s)://` URL is downloaded first: at most this many bytes…
+    pub download_max_bytes: u64,
+    /// …within this many seconds.
+    pub download_timeout_seconds: u64,
 }
 
 impl Default for FileSettings {
@@ -92,6 +96,8 @@ impl Default for FileSettings {
             cleanup: false,
             discard_on_failure: true,
             cleanup_days: 90,
+            download_max_bytes: 500 * 1024 * 1024,
+            download_timeout_seconds: 120,
         }
     }
 }

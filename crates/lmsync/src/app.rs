@@ -190,6 +190,10 @@ impl App {
             return Ok(self.picture_archives()?.into_iter().map(Some).collect());
         }
         let (location, _) = self.location(job);
+        let lower = location.trim().to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(self.download(job, location.trim())?.into_iter().map(Some).collect());
+        }
         let location = location.trim().trim_start_matches('/');
         if !location.contains('*') || location.contains(',') {
             return Ok(vec![None]);
@@ -216,6 +220,52 @@ impl App {
         };
         found.sort();
         Ok(found.into_iter().map(Some).collect())
+    }
+
+    /// Downloads a URL location into the area root (under the URL's last path segment): the
+    /// file, or nothing when the server has none (404: nothing to do).
+    fn download(&self, job: Job, url: &str) -> Result<Option<PathBuf>> {
+        let files = &self.settings.files;
+        let name = url
+            .split(['?', '#'])
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|n| !n.is_empty() && !n.starts_with('.'))
+            .map(str::to_string)
+            .unwrap_or_else(|| self.location_default(job).to_string());
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(files.download_timeout_seconds)))
+            .build()
+            .into();
+        let mut response = match agent.get(url).call() {
+            Ok(r) => r,
+            Err(ureq::Error::StatusCode(404)) => {
+                tracing::info!("{job:?}: {url} has no file (404); nothing to do");
+                return Ok(None);
+            }
+            Err(e) => bail!("{job:?}: cannot download {url}: {e}"),
+        };
+        let body = match response.body_mut().with_config().limit(files.download_max_bytes).read_to_vec() {
+            Ok(b) => b,
+            Err(e) => bail!(
+                "{job:?}: cannot download {url}: {e} (files.download_max_bytes = {}, files.download_timeout_seconds = {})",
+                files.download_max_bytes,
+                files.download_timeout_seconds
+            ),
+        };
+        let area = self.area();
+        area.ensure()?;
+        let tmp = area.root().join(format!(".{name}.downloading"));
+        std::fs::write(&tmp, &body)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        let target = area.root().join(&name);
+        std::fs::rename(&tmp, &target)?;
+        tracing::info!("{job:?}: downloaded {url} ({} bytes) as {name}", body.len());
+        Ok(Some(target))
+    }
+
+    fn location_default(&self, job: Job) -> &'static str {
+        self.location(job).1
     }
 
     /// A job's configured location and its default file name.

@@ -307,3 +307,55 @@ fn a_file_replaced_while_its_run_reads_it_is_kept_for_the_next_run() {
     assert_eq!(again.code, 0, "{}", again.all());
     assert!(lms.users().contains_key("late"));
 }
+
+/// A one-route HTTP server on loopback: `path` answers `body`, anything else 404.
+fn http_server(path: &'static str, body: Vec<u8>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(10) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                line.clear();
+            }
+            let wanted = request.split(' ').nth(1) == Some(path);
+            let head = if wanted {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len())
+            } else {
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string()
+            };
+            let _ = stream.write_all(head.as_bytes());
+            if wanted {
+                let _ = stream.write_all(&body);
+            }
+        }
+    });
+    port
+}
+
+#[test]
+fn a_url_location_is_downloaded_into_the_area_then_run() {
+    let port = http_server("/feeds/userimport.csv", USERS.as_bytes().to_vec());
+    let mut lms = Lms::new()
+        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
+        .with("LMSYNC_USERS__FILE", &format!("http://127.0.0.1:{port}/feeds/userimport.csv"));
+    let r = lms.exec(&["run", "users"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(lms.users().contains_key("bob"));
+    assert!(list(&lms.archives()).iter().any(|n| n.ends_with("_userimport.csv")), "archived like any input");
+    // Nothing at that address: a quiet nothing to do.
+    lms.set("LMSYNC_USERS__FILE", &format!("http://127.0.0.1:{port}/feeds/none.csv"));
+    let r = lms.exec(&["run", "users"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stdout.contains("nothing to do"), "{}", r.all());
+    // Over the size limit: refused, nothing written.
+    lms.set("LMSYNC_USERS__FILE", &format!("http://127.0.0.1:{port}/feeds/userimport.csv"));
+    lms.set("LMSYNC_FILES__DOWNLOAD_MAX_BYTES", "10");
+    let r = lms.exec(&["run", "users"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.all().contains("download_max_bytes"), "{}", r.all());
+}

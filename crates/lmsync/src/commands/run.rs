@@ -57,11 +57,14 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
         .flatten()
         .collect();
     if runs.is_empty() {
-        println!(
-            "nothing to do: no archive named {}*.zip in the file area {}",
-            app.settings.userpictures.file_prefix,
-            app.area().root().display()
-        );
+        match args.tool {
+            ToolName::Userpictures => println!(
+                "nothing to do: no archive named {}*.zip in the file area {}",
+                app.settings.userpictures.file_prefix,
+                app.area().root().display()
+            ),
+            _ => println!("nothing to do: no file to process"),
+        }
     }
     for (job, file) in runs {
         match app.run_tool(job, file, args.dry_run, args.confirm_deletes, "cli", Arc::new(AtomicBool::new(false)))? {
