@@ -13,8 +13,17 @@ pub struct Cli {
     /// Data directory: lmsync.toml, lms.db, the drop folder and the file area.
     #[arg(long, global = true, env = "LMSYNC_DATA_DIR", default_value = "./lmsync-data")]
     pub data_dir: PathBuf,
+    /// Log lines (standard error) as text, or as one JSON object per line for log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text", env = "LMSYNC_LOG_FORMAT")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

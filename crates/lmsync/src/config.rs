@@ -69,7 +69,8 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
         let Some(rest) = name.strip_prefix("LMSYNC_") else {
             continue;
         };
-        if rest == "DATA_DIR" || rest.starts_with("TARGET_") {
+        // Variables of the command line and of logging, not settings.
+        if ["DATA_DIR", "LOG", "LOG_FORMAT"].contains(&rest) || rest.starts_with("TARGET_") {
             continue;
         }
         let rest = rest.to_ascii_lowercase();
@@ -199,6 +200,8 @@ mod tests {
         assert_eq!(s.users.primary_identity, lmsync_core::settings::Identity::Username);
         assert!(!s.files.archives);
         assert_eq!(s.site_name, "Campus");
+        let quiet = load_str("", &[("LMSYNC_LOG", "debug"), ("LMSYNC_LOG_FORMAT", "json"), ("LMSYNC_DATA_DIR", "/x")]);
+        assert!(quiet.is_ok(), "logging and data-dir variables are not settings: {quiet:?}");
         let e = load_str("", &[("LMSYNC_USERS__NOPE", "1")]).unwrap_err();
         assert!(format!("{e:#}").contains("LMSYNC_USERS__NOPE"));
     }
