@@ -5,7 +5,9 @@ use anyhow::{Context, Result, bail};
 use lmsync_core::area::FileArea;
 use lmsync_core::clock::Clock;
 use lmsync_core::drop::{AlarmLog, DropFolder, Import, READER_LOCK};
+use lmsync_core::lock::ToolLock;
 use lmsync_core::mail::Mailer;
+use lmsync_core::recovery;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
 use lmsync_core::tools::Tool;
 use lmsync_core::tools::cohorts::{BindingsTool, CohortMembersTool};
@@ -170,6 +172,21 @@ impl App {
                 }
             })
             .collect()
+    }
+
+    /// Recovers the runs a crash or kill interrupted, for every tool not running now (what the
+    /// next run of each tool would do first): reports closed, inputs set aside. Returns what
+    /// was done, one note per run.
+    pub fn recover_crashed(&self) -> Result<Vec<String>> {
+        let mut store = self.store()?;
+        let area = self.area();
+        area.ensure()?;
+        let mut notes = Vec::new();
+        for tool in ["users", "courses", "enrols", "groups", "cohorts", "userpictures"] {
+            let Ok(_lock) = ToolLock::acquire(&self.data.locks(), tool) else { continue };
+            notes.extend(recovery::recover(tool, &mut store, &area, &self.settings, &self.clock)?);
+        }
+        Ok(notes)
     }
 
     /// The picture archives waiting in the file area, in path order.

@@ -359,3 +359,50 @@ fn a_url_location_is_downloaded_into_the_area_then_run() {
     assert_eq!(r.code, 2, "{}", r.all());
     assert!(r.all().contains("download_max_bytes"), "{}", r.all());
 }
+
+#[test]
+fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
+    let lms = Lms::new()
+        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
+        .with("LMSYNC_DROP__SETTLE_SECONDS", "0")
+        .with("LMSYNC_DROP__SCAN_SECONDS", "1");
+    lms.exec(&["status"]);
+    let mut big = String::from("username;firstname;lastname\n");
+    for i in 0..80_000 {
+        big.push_str(&format!("k{i};F;L\n"));
+    }
+    let mut serving = Serving::start(&lms);
+    let tmp = lms.tmp.path().join("userimport.csv");
+    fs::write(&tmp, &big).unwrap();
+    fs::rename(&tmp, sync_dir(&lms).join("userimport.csv")).unwrap();
+    let committed = || lms.rows("SELECT CAST(last_line AS TEXT) FROM sync_runs WHERE status = 'running'");
+    assert!(eventually(60, || committed().first().is_some_and(|l| l != "0")), "the arrival run committed a chunk");
+    let _ = serving.0.kill();
+    let _ = serving.0.wait();
+    assert_eq!(lms.rows("SELECT status FROM sync_runs"), ["running"], "killed mid-run");
+    // Restart: the interrupted run is recovered before anything else, its input set aside.
+    let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("next run at");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let text = seen.join("\n");
+    assert!(text.contains("recovered: run 1 (users"), "{text}");
+    assert_eq!(lms.rows("SELECT status FROM sync_runs WHERE id = 1"), ["interrupted"]);
+    let set_aside = lms.files().join("userimport-tryback-failed.csv");
+    assert_eq!(fs::read_to_string(&set_aside).unwrap(), big, "the input is kept whole");
+    // Renamed back, it finishes: what was applied reports unchanged, nothing is applied twice.
+    fs::rename(&set_aside, lms.files().join("userimport.csv")).unwrap();
+    let r = lms.exec(&["run", "users"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 'k%'"), ["80000"]);
+    assert!(r.count("unchanged") > 0 && r.count("created") > 0, "{}", r.all());
+}

@@ -77,8 +77,11 @@ pub fn due(
 
 pub fn serve(app: &App) -> Result<i32> {
     let schedules = schedules(app)?;
-    // Opening the store migrates it, so a broken database shows now rather than at the first run.
-    drop(app.store()?);
+    // Opening the store migrates it, so a broken database shows now rather than at the first run;
+    // runs a crash or kill interrupted are recovered before anything else.
+    for note in app.recover_crashed()? {
+        println!("recovered: {note}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let cancel = Arc::new(AtomicBool::new(false));
     let drop_dir = app.drop_folder().dir;
