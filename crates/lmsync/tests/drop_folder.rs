@@ -406,3 +406,38 @@ fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
     assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 'k%'"), ["80000"]);
     assert!(r.count("unchanged") > 0 && r.count("created") > 0, "{}", r.all());
 }
+
+#[test]
+fn a_stopped_service_ends_its_run_at_a_chunk_boundary_and_keeps_the_input() {
+    let lms = Lms::new()
+        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
+        .with("LMSYNC_DROP__SETTLE_SECONDS", "0")
+        .with("LMSYNC_DROP__SCAN_SECONDS", "1");
+    lms.exec(&["status"]);
+    let mut big = String::from("username;firstname;lastname\n");
+    for i in 0..80_000 {
+        big.push_str(&format!("s{i};F;L\n"));
+    }
+    let mut serving = Serving::start(&lms);
+    let tmp = lms.tmp.path().join("userimport.csv");
+    fs::write(&tmp, &big).unwrap();
+    fs::rename(&tmp, sync_dir(&lms).join("userimport.csv")).unwrap();
+    let committed = || lms.rows("SELECT CAST(last_line AS TEXT) FROM sync_runs WHERE status = 'running'");
+    assert!(eventually(60, || committed().first().is_some_and(|l| l != "0")), "the arrival run committed a chunk");
+    let _ = Command::new("kill").args(["-TERM", &serving.0.id().to_string()]).status();
+    let exit = serving.0.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
+    assert_eq!(lms.rows("SELECT status FROM sync_runs"), ["cancelled"]);
+    let applied: usize =
+        lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 's%'")[0].parse().unwrap();
+    let last: usize = lms.rows("SELECT CAST(last_line AS TEXT) FROM sync_runs")[0].parse().unwrap();
+    assert_eq!(applied, last - 1, "exactly the committed chunks are applied: nothing half-applied");
+    assert_eq!(
+        fs::read_to_string(lms.files().join("userimport.csv")).unwrap(),
+        big,
+        "the input stays for the next run"
+    );
+    let r = lms.exec(&["run", "users"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 's%'"), ["80000"]);
+}
