@@ -17,21 +17,29 @@ pub struct BadSchedule {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub task: String,
+    /// The expression as configured (trimmed; empty = off).
+    pub expr: String,
     cron: Option<Cron>,
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Self) -> bool {
+        self.task == other.task && self.expr == other.expr
+    }
 }
 
 impl Schedule {
     pub fn parse(task: &str, expr: &str) -> Result<Self, BadSchedule> {
         let expr = expr.trim();
         if expr.is_empty() {
-            return Ok(Schedule { task: task.into(), cron: None });
+            return Ok(Schedule { task: task.into(), expr: String::new(), cron: None });
         }
         let cron = expr.parse::<Cron>().map_err(|e| BadSchedule {
             task: task.into(),
             expr: expr.into(),
             reason: e.to_string(),
         })?;
-        Ok(Schedule { task: task.into(), cron: Some(cron) })
+        Ok(Schedule { task: task.into(), expr: expr.into(), cron: Some(cron) })
     }
 
     /// Next time strictly after `after`, in the given zone; `None` when off.

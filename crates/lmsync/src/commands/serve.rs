@@ -76,7 +76,7 @@ pub fn due(
 }
 
 pub fn serve(app: &App) -> Result<i32> {
-    let schedules = schedules(app)?;
+    let mut schedules = schedules(app)?;
     // Opening the store migrates it, so a broken database shows now rather than at the first run;
     // runs a crash or kill interrupted are recovered before anything else.
     for note in app.recover_crashed()? {
@@ -105,6 +105,14 @@ pub fn serve(app: &App) -> Result<i32> {
         let mut since = Utc::now();
         let mut announced = false;
         loop {
+            // Schedules are read again at every pass, like every other setting.
+            match App::open(&app.data.root).and_then(|a| self::schedules(&a)) {
+                Ok(fresh) => {
+                    announced &= fresh == schedules;
+                    schedules = fresh;
+                }
+                Err(e) => tracing::error!("keeping the current schedules: {e:#}"),
+            }
             let now = Utc::now();
             let fires: Vec<_> = schedules
                 .iter()
