@@ -2,6 +2,7 @@
 //! trybacks, archives, crash recovery), the file area, settings, and the `LmsTarget` trait that
 //! storage back-ends implement. No database, HTTP or async runtime here.
 
+pub mod access;
 pub mod archive;
 pub mod area;
 pub mod clock;

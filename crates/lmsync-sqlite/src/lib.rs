@@ -2,6 +2,7 @@
 //! and change journal beside it so a chunk's changes, their journal and the run's progress
 //! commit together.
 
+mod access;
 mod apply;
 mod cohort_drift;
 mod cohorts;
@@ -25,6 +26,7 @@ use lmsync_model::{
 use rusqlite::Connection;
 use std::path::Path;
 
+pub use access::Grant;
 pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
 pub use pictures::PictureSize;

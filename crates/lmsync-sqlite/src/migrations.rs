@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_id_watermarks.sql"),
     include_str!("migrations/006_cohort_sync.sql"),
     include_str!("migrations/007_cohorts.sql"),
+    include_str!("migrations/008_access.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own transaction.
