@@ -14,6 +14,7 @@ pub struct Settings {
     pub files: FileSettings,
     pub smtp: SmtpSettings,
     pub drop: DropSettings,
+    pub web: WebSettings,
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
     pub courses: CourseSettings,
@@ -32,6 +33,7 @@ impl Default for Settings {
             files: FileSettings::default(),
             smtp: SmtpSettings::default(),
             drop: DropSettings::default(),
+            web: WebSettings::default(),
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
             courses: CourseSettings::default(),
@@ -99,6 +101,21 @@ impl Default for FileSettings {
             download_max_bytes: 500 * 1024 * 1024,
             download_timeout_seconds: 120,
         }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// Address the API listens on while `serve` runs (`host:port`); empty = no API.
+    pub listen: String,
+    /// Largest file an upload may send.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings { listen: "127.0.0.1:8480".into(), max_upload_bytes: 500 * 1024 * 1024 }
     }
 }
 

@@ -51,12 +51,50 @@ pub enum Command {
     },
     /// What the service is doing: next run of each task, last runs, drop folder and locks.
     Status,
+    /// Console accounts (admin, operator, viewer).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// API tokens (bearer tokens with a role).
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// File area utilities.
     #[command(subcommand)]
     Files(FilesCommand),
     /// User picture utilities: fetch a stored picture, backfill picture hashes.
     #[command(subcommand)]
     Userpictures(PicturesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCommand {
+    List,
+    /// Create an account, or give an existing one a new password and role. Without --password,
+    /// one is generated and printed once.
+    Set {
+        username: String,
+        #[arg(long, value_parser = ["admin", "operator", "viewer"], default_value = "viewer")]
+        role: String,
+        /// Read the password from this environment variable instead of generating one.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
+    Remove {
+        username: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    List,
+    /// Create a token (printed once: store it in the client's secrets).
+    Create {
+        name: String,
+        #[arg(long, value_parser = ["admin", "operator", "viewer"], default_value = "viewer")]
+        role: String,
+    },
+    Revoke {
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

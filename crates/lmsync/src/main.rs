@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod mail;
+mod web;
 
 use clap::Parser;
 

@@ -8,6 +8,8 @@ mod profile_fields;
 mod run;
 mod runs;
 mod serve;
+pub use serve::schedules as serve_schedules;
+mod access;
 mod status;
 mod userpictures;
 
@@ -30,5 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Userpictures(cmd) => userpictures::command(&app, cmd),
         Command::Files(cmd) => files::command(&app, cmd),
         Command::Status => status::status(&app),
+        Command::Accounts(cmd) => access::accounts(&app, cmd),
+        Command::Tokens(cmd) => access::tokens(&app, cmd),
     }
 }

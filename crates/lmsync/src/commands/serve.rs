@@ -82,6 +82,15 @@ pub fn serve(app: &App) -> Result<i32> {
     for note in app.recover_crashed()? {
         println!("recovered: {note}");
     }
+    // The first start creates the first console administrator, its password shown this once.
+    let mut store = app.store()?;
+    if store.account_count()? == 0 {
+        let password = lmsync_core::access::new_password();
+        store.set_account("admin", &password, lmsync_core::access::Role::Admin)?;
+        println!("first start: console account \"admin\" created, password (shown once): {password}");
+        println!("  change it with: lmsync accounts set admin --role admin");
+    }
+    drop(store);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let cancel = Arc::new(AtomicBool::new(false));
     let drop_dir = app.drop_folder().dir;
@@ -93,6 +102,7 @@ pub fn serve(app: &App) -> Result<i32> {
             Ok(stop) => stop,
             Err(e) => return tracing::error!("cannot listen for stop signals: {e}"),
         };
+        let api = api(app).await;
         let (events, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<()>();
         let _watcher = watch(&drop_dir, events);
         println!("lmsync {} serving (Ctrl-C or SIGTERM stops it)", env!("CARGO_PKG_VERSION"));
@@ -101,6 +111,9 @@ pub fn serve(app: &App) -> Result<i32> {
         println!("  LMS store:      {}", app.data.db().display());
         println!("  file area:      {}", app.data.files().display());
         println!("  drop folder:    {}", drop_dir.display());
+        if let Some(addr) = api {
+            println!("  API:            http://{addr}/api/v1 (tokens: lmsync tokens create)");
+        }
         let scan = Duration::from_secs(app.settings.drop.scan_seconds.max(1));
         let mut since = Utc::now();
         let mut announced = false;
@@ -161,6 +174,31 @@ pub fn serve(app: &App) -> Result<i32> {
     });
     println!("lmsync stopped");
     Ok(0)
+}
+
+/// Starts the API on `web.listen`; a problem (address in use) is logged, never fatal: the
+/// service goes on without it.
+async fn api(app: &App) -> Option<std::net::SocketAddr> {
+    let listen = app.settings.web.listen.trim();
+    if listen.is_empty() {
+        return None;
+    }
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("the API cannot listen on {listen}: {e}; the service runs without it (web.listen)");
+            return None;
+        }
+    };
+    let addr = listener.local_addr().ok()?;
+    let service = Arc::new(crate::web::WebService { root: app.data.root.clone() });
+    let router = lmsync_web::router(service, app.settings.web.max_upload_bytes as usize);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!("the API stopped: {e}");
+        }
+    });
+    Some(addr)
 }
 
 /// One pass of the service: import the drop folder, then run what is due or arrived.

@@ -1,0 +1,50 @@
+//! The JSON API of `lmsync serve` (`/api/v1`): bearer tokens carrying a role (DECISIONS §7),
+//! errors as JSON with a stable code. What the API does is the binary's: it implements
+//! [`Service`], so this crate knows HTTP and nothing of the store or the tools.
+
+mod error;
+mod routes;
+
+pub use error::ApiError;
+pub use routes::{ROUTES, router};
+
+use lmsync_core::access::Role;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The OpenAPI document of the API, kept in the repository beside the code.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// A run asked for through the API.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunBody {
+    /// `users`, `courses`, `enrols`, `groups`, `cohorts`, `userpictures`.
+    pub tool: String,
+    /// The operation of a multi-operation tool (courses: check, create, delete, metas, reset;
+    /// groups: groups, members; cohorts: members, bindings).
+    pub op: Option<String>,
+    /// A file of the file area (its path there); default: the tool's configured file.
+    pub file: Option<String>,
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Answer when the run has finished (its summary), not as soon as it has started.
+    #[serde(default)]
+    pub wait: bool,
+}
+
+/// What the API can do; every call may block (the binary opens the store for it).
+pub trait Service: Send + Sync + 'static {
+    /// The role a bearer token grants.
+    fn authorize(&self, token: &str) -> Result<Option<Role>, ApiError>;
+    fn status(&self) -> Result<Value, ApiError>;
+    fn runs(&self, limit: usize) -> Result<Value, ApiError>;
+    fn run(&self, id: i64) -> Result<Value, ApiError>;
+    /// A run's JSON report.
+    fn report(&self, id: i64) -> Result<Value, ApiError>;
+    /// A run's tryback file: its name and bytes.
+    fn tryback(&self, id: i64) -> Result<(String, Vec<u8>), ApiError>;
+    /// Stores a file at the area root; returns its path in the area.
+    fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError>;
+    /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
+    fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
+}

@@ -1,0 +1,276 @@
+//! What the API does (`lmsync_web::Service`): each call opens the data directory afresh (settings
+//! read again, the store opened for the call), like a scheduled pass.
+
+use lmsync_core::RunStore;
+use lmsync_core::access::Role;
+use lmsync_core::target::RunInfo;
+use lmsync_web::{ApiError, RunBody, Service};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use crate::app::{App, Job};
+
+pub struct WebService {
+    pub root: PathBuf,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e.to_string())
+}
+
+impl WebService {
+    fn app(&self) -> Result<App, ApiError> {
+        App::open(&self.root).map_err(|e| internal(format!("{e:#}")))
+    }
+}
+
+/// A run as the API shows it.
+pub fn run_json(r: &RunInfo) -> Value {
+    json!({
+        "id": r.id, "tool": r.tool, "operation": r.operation, "input": r.input, "dry_run": r.dry_run,
+        "trigger": r.trigger, "status": r.status.as_str(), "started_at": r.started_at,
+        "finished_at": r.finished_at, "last_line": r.last_line,
+        "counts": {
+            "created": r.counts.created, "updated": r.counts.updated, "deleted": r.counts.deleted,
+            "unchanged": r.counts.unchanged, "skipped": r.counts.skipped, "failed": r.counts.failed,
+        },
+        "report": r.report, "tryback": r.tryback, "archive": r.archive, "message": r.message,
+    })
+}
+
+/// The jobs of a tool and operation named in a request.
+fn jobs(tool: &str, op: Option<&str>) -> Result<Vec<Job>, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "run.bad_tool",
+            format!(
+                "unknown tool or operation {tool}{}: tools are users, courses (check, create, delete, metas, reset), enrols, groups (groups, members), cohorts (members, bindings), userpictures",
+                op.map(|o| format!(" --op {o}")).unwrap_or_default()
+            ),
+        )
+    };
+    Ok(match (tool, op.unwrap_or("all")) {
+        ("users", _) => vec![Job::Users],
+        ("enrols", _) => vec![Job::Enrols],
+        ("userpictures", _) => vec![Job::UserPictures],
+        ("courses", "check") => vec![Job::CourseCheck],
+        ("courses", "create") => vec![Job::CourseCreate],
+        ("courses", "delete") => vec![Job::CourseDelete],
+        ("courses", "metas") => vec![Job::CourseMetas],
+        ("courses", "reset") => vec![Job::CourseReset],
+        ("courses", "all") => vec![Job::CourseDelete, Job::CourseCreate, Job::CourseMetas],
+        ("groups", "groups") => vec![Job::Groups],
+        ("groups", "members") => vec![Job::GroupMembers],
+        ("groups", "all") => vec![Job::Groups, Job::GroupMembers],
+        ("cohorts", "members") => vec![Job::CohortMembers],
+        ("cohorts", "bindings") => vec![Job::CohortBindings],
+        ("cohorts", "all") => vec![Job::CohortMembers, Job::CohortBindings],
+        _ => return Err(bad()),
+    })
+}
+
+/// A file name for the area root: no folder, nothing hidden.
+fn safe_name(name: &str) -> Result<&str, ApiError> {
+    let ok = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']) && name.len() <= 200;
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::bad_request("file.bad_name", format!("{name:?} is not a file name (no folder, not hidden)")))
+    }
+}
+
+impl Service for WebService {
+    fn authorize(&self, token: &str) -> Result<Option<Role>, ApiError> {
+        self.app()?.store().map_err(internal)?.token_role(token).map_err(internal)
+    }
+
+    fn status(&self) -> Result<Value, ApiError> {
+        let app = self.app()?;
+        let now = chrono::Utc::now();
+        let tasks: Vec<Value> = crate::commands::serve_schedules(&app)
+            .map_err(internal)?
+            .iter()
+            .map(|(name, sch)| json!({ "task": name, "schedule": sch.expr, "next_run": app.clock.next_fire(sch, now).map(|t| t.timestamp()) }))
+            .collect();
+        let drop = app.drop_folder();
+        let waiting: Vec<String> = lmsync_core::drop::candidates(&drop.dir)
+            .map_err(internal)?
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let locks: Vec<&str> = [lmsync_core::drop::WRITER_LOCK, lmsync_core::drop::READER_LOCK]
+            .into_iter()
+            .filter(|l| drop.dir.join(l).exists())
+            .collect();
+        let mut store = app.store().map_err(internal)?;
+        let last: Vec<Value> = store.recent_runs(20).map_err(internal)?.iter().map(run_json).collect();
+        Ok(
+            json!({ "version": env!("CARGO_PKG_VERSION"), "tasks": tasks, "drop": { "waiting": waiting, "locks": locks }, "recent_runs": last }),
+        )
+    }
+
+    fn runs(&self, limit: usize) -> Result<Value, ApiError> {
+        let mut store = self.app()?.store().map_err(internal)?;
+        Ok(Value::Array(store.recent_runs(limit).map_err(internal)?.iter().map(run_json).collect()))
+    }
+
+    fn run(&self, id: i64) -> Result<Value, ApiError> {
+        let mut store = self.app()?.store().map_err(internal)?;
+        match store.run(id).map_err(internal)? {
+            Some(r) => Ok(run_json(&r)),
+            None => Err(ApiError::not_found("run.not_found", format!("no run {id}"))),
+        }
+    }
+
+    fn report(&self, id: i64) -> Result<Value, ApiError> {
+        let mut store = self.app()?.store().map_err(internal)?;
+        let r = store
+            .run(id)
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("run.not_found", format!("no run {id}")))?;
+        let text = r
+            .report
+            .as_ref()
+            .map(|p| json_report_of(Path::new(p)))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .ok_or_else(|| ApiError::not_found("run.no_report", format!("run {id} has no report (yet)")))?;
+        serde_json::from_str(&text).map_err(internal)
+    }
+
+    fn tryback(&self, id: i64) -> Result<(String, Vec<u8>), ApiError> {
+        let mut store = self.app()?.store().map_err(internal)?;
+        let r = store
+            .run(id)
+            .map_err(internal)?
+            .ok_or_else(|| ApiError::not_found("run.not_found", format!("no run {id}")))?;
+        let path = r
+            .tryback
+            .map(PathBuf::from)
+            .ok_or_else(|| ApiError::not_found("run.no_tryback", format!("run {id} has no tryback")))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| ApiError::not_found("run.no_tryback", format!("the tryback of run {id} is gone: {e}")))?;
+        Ok((path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes))
+    }
+
+    fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+        let name = safe_name(name)?;
+        let app = self.app()?;
+        let area = app.area();
+        area.ensure().map_err(internal)?;
+        let tmp = area.root().join(format!(".{name}.uploading"));
+        std::fs::write(&tmp, bytes).and_then(|_| std::fs::File::open(&tmp)?.sync_all()).map_err(internal)?;
+        std::fs::rename(&tmp, area.root().join(name)).map_err(internal)?;
+        Ok(json!({ "file": name, "bytes": bytes.len() }))
+    }
+
+    fn start_run(&self, body: RunBody) -> Result<Value, ApiError> {
+        let app = self.app()?;
+        let jobs = jobs(&body.tool, body.op.as_deref())?;
+        let file = match &body.file {
+            Some(f) => {
+                let rel = f.trim_start_matches('/');
+                if rel.split(['/', '\\']).any(|p| p == ".." || p.is_empty()) {
+                    return Err(ApiError::bad_request(
+                        "file.bad_name",
+                        format!("{f:?} is not a path of the file area"),
+                    ));
+                }
+                let path = app.area().root().join(rel);
+                if !path.is_file() {
+                    return Err(ApiError::not_found(
+                        "file.not_found",
+                        format!("the file area has no {rel}; upload it first (PUT /files/{{name}})"),
+                    ));
+                }
+                Some(path)
+            }
+            None => None,
+        };
+        // The trigger names this request, so its run is found as soon as it is recorded.
+        let trigger = format!("api {}", lmsync_core::access::new_password());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let root = self.root.clone();
+        let (dry_run, t) = (body.dry_run, trigger.clone());
+        std::thread::spawn(move || {
+            let result = (|| -> Result<Vec<i64>, ApiError> {
+                let app = App::open(&root).map_err(|e| internal(format!("{e:#}")))?;
+                let mut ids = Vec::new();
+                for job in jobs {
+                    for input in app.inputs(job, file.clone()).map_err(|e| internal(format!("{e:#}")))? {
+                        match app.run_tool(job, input, dry_run, false, &t, Arc::new(AtomicBool::new(false))) {
+                            Ok(Ok(summary)) => ids.push(summary.run_id),
+                            Ok(Err(lmsync_core::RunError::Lock(e))) => {
+                                return Err(ApiError::new(409, "run.busy", e.to_string()));
+                            }
+                            Ok(Err(lmsync_core::RunError::Area(lmsync_core::area::AreaError::NotFound(p))))
+                                if ids.is_empty() =>
+                            {
+                                return Err(ApiError::not_found(
+                                    "file.not_found",
+                                    format!("nothing to run: {p} does not exist"),
+                                ));
+                            }
+                            Ok(Err(e)) => return Err(ApiError::bad_request("run.refused", e.to_string())),
+                            Err(e) => return Err(internal(format!("{e:#}"))),
+                        }
+                    }
+                }
+                Ok(ids)
+            })();
+            let _ = done_tx.send(result);
+        });
+        let mut store = app.store().map_err(internal)?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(result) = done_rx.try_recv() {
+                let ids = result?;
+                let first = *ids.first().ok_or_else(|| ApiError::not_found("file.not_found", "nothing to run"))?;
+                return self.run(first).map(|mut v| {
+                    v["runs"] = json!(ids);
+                    v
+                });
+            }
+            if !body.wait {
+                let started = store.recent_runs(20).map_err(internal)?.into_iter().find(|r| r.trigger == trigger);
+                if let Some(r) = started {
+                    return Ok(run_json(&r));
+                }
+                if Instant::now() > deadline {
+                    return Err(internal("the run did not start within 30 s"));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// The JSON report beside a text report (`…_report_<name>` → `…_report_<base>.json`).
+fn json_report_of(text: &Path) -> PathBuf {
+    let name = text.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = lmsync_core::area::split_ext(&name).0.to_string();
+    text.with_file_name(format!("{base}.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uploads_take_plain_names_only() {
+        assert!(safe_name("users.csv").is_ok());
+        for bad in ["", ".hidden", "a/b.csv", "..", "x\\y", "../etc/passwd"] {
+            assert_eq!(safe_name(bad).unwrap_err().code, "file.bad_name", "{bad}");
+        }
+    }
+
+    #[test]
+    fn tools_and_operations_map_to_jobs() {
+        assert_eq!(jobs("cohorts", Some("bindings")).unwrap(), [Job::CohortBindings]);
+        assert_eq!(jobs("courses", None).unwrap().len(), 3);
+        assert_eq!(jobs("grades", None).unwrap_err().code, "run.bad_tool");
+        assert_eq!(jobs("courses", Some("explode")).unwrap_err().code, "run.bad_tool");
+    }
+}

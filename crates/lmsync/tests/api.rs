@@ -1,0 +1,227 @@
+//! The JSON API of `lmsync serve` through HTTP: tokens and roles on every route, uploads, runs
+//! started and followed, reports and trybacks, errors with stable codes.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Api {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Api {
+    fn start(lms: &Lms) -> Api {
+        let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(url) = line.trim().strip_prefix("API:") {
+                base = url.split_whitespace().next().map(str::to_string);
+            }
+            if line.contains("next run at") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        Api { child, base: base.expect("serve printed its API address"), agent }
+    }
+
+    /// (status, body as JSON or as text)
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+        let url = format!("{}{path}", self.base);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut response = match (method, body) {
+            ("GET", _) => {
+                let mut r = self.agent.get(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call().unwrap()
+            }
+            (m, body) => {
+                let mut r = if m == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(body.unwrap_or_default()).unwrap()
+            }
+        };
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn token(lms: &Lms, name: &str, role: &str) -> String {
+    let r = lms.exec(&["tokens", "create", name, "--role", role]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    r.stdout.lines().last().unwrap().trim().to_string()
+}
+
+fn setup() -> (Lms, Api, [String; 3]) {
+    let lms = Lms::new().with("LMSYNC_USERS__PRIMARY_IDENTITY", "username").with("LMSYNC_WEB__LISTEN", "127.0.0.1:0");
+    let tokens = [token(&lms, "v", "viewer"), token(&lms, "o", "operator"), token(&lms, "a", "admin")];
+    let api = Api::start(&lms);
+    (lms, api, tokens)
+}
+
+#[test]
+fn every_route_checks_the_token_and_its_role() {
+    let (_lms, api, [viewer, operator, admin]) = setup();
+    for (method, route, needed) in lmsync_web::ROUTES {
+        let path = route.trim_start_matches("/api/v1").replace("{id}", "999").replace("{name}", "probe.csv");
+        let body: Option<&[u8]> = if *method == "GET" { None } else { Some(b"{}") };
+        let (status, err) = api.call(method, &path, None, body);
+        assert_eq!((status, err["error"]["code"].as_str()), (401, Some("auth.missing")), "{method} {route}");
+        let (status, err) = api.call(method, &path, Some("lms_forged"), body);
+        assert_eq!((status, err["error"]["code"].as_str()), (401, Some("auth.invalid")), "{method} {route}");
+        for (token, role) in [(&viewer, "viewer"), (&operator, "operator"), (&admin, "admin")] {
+            let (status, err) = api.call(method, &path, Some(token), body);
+            let allowed = lmsync_core::access::Role::parse(role).unwrap().allows(*needed);
+            if allowed {
+                assert_ne!(status, 403, "{role} may {method} {route}: {err}");
+                assert!(status != 401, "{method} {route}");
+            } else {
+                assert_eq!(
+                    (status, err["error"]["code"].as_str()),
+                    (403, Some("auth.forbidden")),
+                    "{role} {method} {route}"
+                );
+            }
+        }
+    }
+    let (status, doc) = api.call("GET", "/openapi.json", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+}
+
+#[test]
+fn a_file_is_uploaded_run_followed_and_its_report_and_tryback_fetched() {
+    let (lms, api, [viewer, operator, _]) = setup();
+    let file = b"username;firstname;lastname;email\nann;Ann;A;ann@example.org\nbad;B;B;not-an-email\n";
+    let (status, up) = api.call("PUT", "/files/api-users.csv", Some(&operator), Some(file));
+    assert_eq!(status, 200, "{up}");
+    assert_eq!(up["bytes"], file.len());
+    let (status, run) = api.call("POST", "/runs", Some(&operator), Some(br#"{"tool":"users","file":"api-users.csv"}"#));
+    assert_eq!(status, 200, "{run}");
+    let id = run["id"].as_i64().unwrap();
+    assert!(run["trigger"].as_str().unwrap().starts_with("api"), "{run}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let finished = loop {
+        let (_, r) = api.call("GET", &format!("/runs/{id}"), Some(&viewer), None);
+        if r["status"] != "running" {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "the run did not finish");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(finished["status"], "failed", "{finished}");
+    assert_eq!((finished["counts"]["created"].as_u64(), finished["counts"]["failed"].as_u64()), (Some(1), Some(1)));
+    let (status, report) = api.call("GET", &format!("/runs/{id}/report"), Some(&viewer), None);
+    assert_eq!(status, 200);
+    assert_eq!(report["lines"][1]["code"], "user.invalid_email", "{report}");
+    let (status, tryback) = api.call("GET", &format!("/runs/{id}/tryback"), Some(&viewer), None);
+    assert_eq!(status, 200);
+    assert_eq!(tryback.as_str().unwrap(), "username;firstname;lastname;email\nbad;B;B;not-an-email\n");
+    assert!(lms.users().contains_key("ann"));
+    let (_, list) = api.call("GET", "/runs?limit=5", Some(&viewer), None);
+    assert_eq!(list[0]["id"], id);
+    let (_, status_doc) = api.call("GET", "/status", Some(&viewer), None);
+    assert!(status_doc["tasks"].as_array().unwrap().iter().any(|t| t["task"] == "cohorts"), "{status_doc}");
+
+    // With wait, the answer is the finished run.
+    api.call("PUT", "/files/api-users.csv", Some(&operator), Some(file));
+    let (status, done) = api.call(
+        "POST",
+        "/runs",
+        Some(&operator),
+        Some(br#"{"tool":"users","file":"api-users.csv","dry_run":true,"wait":true}"#),
+    );
+    assert_eq!(status, 200, "{done}");
+    assert_eq!((done["status"].as_str(), done["dry_run"].as_bool()), (Some("failed"), Some(true)), "{done}");
+    assert_eq!(done["counts"]["unchanged"], 1, "{done}");
+}
+
+/// Method, path, body, expected status and error code.
+type Case = (&'static str, &'static str, Option<&'static [u8]>, u16, &'static str);
+
+#[test]
+fn bad_requests_get_a_stable_code() {
+    let (_lms, api, [viewer, operator, _]) = setup();
+    let cases: [Case; 7] = [
+        ("POST", "/runs", Some(br#"{"tool":"grades"}"#), 400, "run.bad_tool"),
+        ("POST", "/runs", Some(b"not json"), 400, "api.bad_body"),
+        ("POST", "/runs", Some(br#"{"tool":"users","file":"../lms.db"}"#), 400, "file.bad_name"),
+        ("POST", "/runs", Some(br#"{"tool":"users","file":"missing.csv"}"#), 404, "file.not_found"),
+        ("PUT", "/files/.hidden", Some(b"x"), 400, "file.bad_name"),
+        ("GET", "/runs/424242", None, 404, "run.not_found"),
+        ("GET", "/nothing/here", None, 404, "api.no_route"),
+    ];
+    for (method, path, body, status, code) in cases {
+        let token = if method == "GET" { &viewer } else { &operator };
+        let (got, err) = api.call(method, path, Some(token), body);
+        assert_eq!((got, err["error"]["code"].as_str()), (status, Some(code)), "{method} {path}: {err}");
+        assert!(!err["error"]["message"].as_str().unwrap_or("").is_empty());
+    }
+}
+
+#[test]
+fn uploads_over_the_limit_are_refused() {
+    let lms = Lms::new().with("LMSYNC_WEB__LISTEN", "127.0.0.1:0").with("LMSYNC_WEB__MAX_UPLOAD_BYTES", "100");
+    let operator = token(&lms, "o", "operator");
+    let api = Api::start(&lms);
+    let (status, _) = api.call("PUT", "/files/big.csv", Some(&operator), Some(&[b'x'; 500]));
+    assert_eq!(status, 413);
+    assert!(!lms.files().join("big.csv").exists());
+}
+
+#[test]
+fn the_first_start_creates_an_admin_whose_password_is_shown_once() {
+    let lms = Lms::new().with("LMSYNC_WEB__LISTEN", "");
+    let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut text = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("next run at");
+        text.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    let text = text.join("\n");
+    assert!(text.contains("console account \"admin\" created, password (shown once):"), "{text}");
+    let accounts = lms.exec(&["accounts", "list"]);
+    assert!(accounts.stdout.starts_with("admin") && accounts.stdout.contains("admin "), "{}", accounts.stdout);
+    // Not again.
+    let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut again = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.contains("next run at");
+        again.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+    assert!(!again.join("\n").contains("password"), "{again:?}");
+}
