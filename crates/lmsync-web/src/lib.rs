@@ -47,4 +47,6 @@ pub trait Service: Send + Sync + 'static {
     fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
+    /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order.
+    fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError>;
 }

@@ -25,6 +25,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/runs/{id}/report", Role::Viewer),
     ("GET", "/api/v1/runs/{id}/tryback", Role::Viewer),
     ("PUT", "/api/v1/files/{name}", Role::Operator),
+    ("GET", "/api/v1/exports/{what}", Role::Viewer),
 ];
 
 /// The API router; uploads are limited to `max_upload_bytes`.
@@ -36,6 +37,7 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/runs/{id}", get(run))
         .route("/api/v1/runs/{id}/report", get(report))
         .route("/api/v1/runs/{id}/tryback", get(tryback))
+        .route("/api/v1/exports/{what}", get(export))
         .route("/api/v1/files/{name}", put(upload).layer(DefaultBodyLimit::max(max_upload_bytes)))
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
@@ -88,6 +90,23 @@ async fn status(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Valu
 #[derive(Deserialize)]
 struct Limit {
     limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn export(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(what): Path<String>,
+    Query(q): Query<Page>,
+) -> Result<Json<Value>, ApiError> {
+    authorized(&s, &headers, Role::Viewer).await?;
+    let (limit, offset) = (q.limit.unwrap_or(1000).clamp(1, 10_000), q.offset.unwrap_or(0));
+    Ok(Json(blocking(move || s.export(&what, limit, offset)).await?))
 }
 
 async fn runs(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<Limit>) -> Result<Json<Value>, ApiError> {

@@ -166,6 +166,10 @@ impl Service for WebService {
         Ok(json!({ "file": name, "bytes": bytes.len() }))
     }
 
+    fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        self.export_page(what, limit, offset)
+    }
+
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError> {
         let app = self.app()?;
         let jobs = jobs(&body.tool, body.op.as_deref())?;
@@ -244,6 +248,28 @@ impl Service for WebService {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+impl WebService {
+    fn export_page(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        let (columns, sql) = lmsync_sqlite::export_query(what).ok_or_else(|| {
+            ApiError::not_found(
+                "export.unknown",
+                format!("no export {what:?}: categories, courses, sections, course-links, enrolments, groups, groupings, group-members, cohorts, cohort-members, cohort-bindings, pictures"),
+            )
+        })?;
+        let store = self.app()?.store().map_err(internal)?;
+        let mut rows = Vec::new();
+        store
+            .each_row(&format!("SELECT * FROM ({sql}) LIMIT {limit} OFFSET {offset}"), |values| {
+                let row: serde_json::Map<String, Value> =
+                    columns.iter().map(|c| c.to_string()).zip(values.iter().cloned()).collect();
+                rows.push(Value::Object(row));
+                Ok(())
+            })
+            .map_err(internal)?;
+        Ok(json!({ "export": what, "offset": offset, "limit": limit, "rows": rows }))
     }
 }
 

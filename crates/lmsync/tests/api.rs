@@ -225,3 +225,20 @@ fn the_first_start_creates_an_admin_whose_password_is_shown_once() {
     let _ = child.wait();
     assert!(!again.join("\n").contains("password"), "{again:?}");
 }
+
+#[test]
+fn exports_are_paged_rows() {
+    let (lms, api, [viewer, _, _]) = setup();
+    let r = lms.run_bytes("u.csv", "username;firstname;lastname\na1;A;A\na2;B;B\na3;C;C\n", &[]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let r =
+        lms.cohorts_file("members", "c.csv", "cname;cidnumber;userid\nStaff;ST;a1\nStaff;ST;a2\nStaff;ST;a3\n", &[]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let (status, page) = api.call("GET", "/exports/cohort-members?limit=2&offset=1", Some(&viewer), None);
+    assert_eq!(status, 200, "{page}");
+    let names: Vec<&str> = page["rows"].as_array().unwrap().iter().map(|r| r["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a2", "a3"]);
+    assert_eq!(page["rows"][0]["cohort_idnumber"], "ST");
+    let (status, err) = api.call("GET", "/exports/secrets", Some(&viewer), None);
+    assert_eq!((status, err["error"]["code"].as_str()), (404, Some("export.unknown")));
+}
