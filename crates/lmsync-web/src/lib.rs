@@ -32,6 +32,18 @@ pub struct RunBody {
     pub wait: bool,
 }
 
+/// Lines sent as JSON instead of a file: written as a command file of the tool (header =
+/// `columns`), then run like one, so they get the same checks, report, tryback and journal.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LinesBody {
+    pub tool: String,
+    pub op: Option<String>,
+    pub columns: Vec<String>,
+    pub lines: Vec<Vec<String>>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// What the API can do; every call may block (the binary opens the store for it).
 pub trait Service: Send + Sync + 'static {
     /// The role a bearer token grants.
@@ -47,6 +59,9 @@ pub trait Service: Send + Sync + 'static {
     fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
+    /// Runs lines sent as JSON (see [`LinesBody`]) and answers with the finished run and its
+    /// report.
+    fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError>;
     /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order.
     fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError>;
 }

@@ -5,14 +5,14 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::{ApiError, OPENAPI, RunBody, Service};
+use crate::{ApiError, LinesBody, OPENAPI, RunBody, Service};
 
 type Shared = Arc<dyn Service>;
 
@@ -26,6 +26,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/runs/{id}/tryback", Role::Viewer),
     ("PUT", "/api/v1/files/{name}", Role::Operator),
     ("GET", "/api/v1/exports/{what}", Role::Viewer),
+    ("POST", "/api/v1/lines", Role::Operator),
 ];
 
 /// The API router; uploads are limited to `max_upload_bytes`.
@@ -38,6 +39,7 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/runs/{id}/report", get(report))
         .route("/api/v1/runs/{id}/tryback", get(tryback))
         .route("/api/v1/exports/{what}", get(export))
+        .route("/api/v1/lines", post(run_lines))
         .route("/api/v1/files/{name}", put(upload).layer(DefaultBodyLimit::max(max_upload_bytes)))
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
@@ -157,6 +159,13 @@ async fn start_run(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let body: RunBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("api.bad_body", format!("the body is not a run request: {e}")))?;
     Ok(Json(blocking(move || s.start_run(body)).await?))
+}
+
+async fn run_lines(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
+    authorized(&s, &headers, Role::Operator).await?;
+    let body: LinesBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("api.bad_body", format!("the body is not a lines request: {e}")))?;
+    Ok(Json(blocking(move || s.run_lines(body)).await?))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use lmsync_core::RunStore;
 use lmsync_core::access::Role;
 use lmsync_core::target::RunInfo;
-use lmsync_web::{ApiError, RunBody, Service};
+use lmsync_web::{ApiError, LinesBody, RunBody, Service};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -170,6 +170,37 @@ impl Service for WebService {
         self.export_page(what, limit, offset)
     }
 
+    fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError> {
+        let app = self.app()?;
+        jobs(&body.tool, body.op.as_deref())?;
+        if body.columns.is_empty() || body.lines.is_empty() {
+            return Err(ApiError::bad_request("lines.empty", "send columns (the header) and at least one line"));
+        }
+        if let Some((i, _)) = body.lines.iter().enumerate().find(|(_, l)| l.len() != body.columns.len()) {
+            return Err(ApiError::bad_request(
+                "lines.width",
+                format!("line {} has {} values for {} columns", i + 1, body.lines[i].len(), body.columns.len()),
+            ));
+        }
+        let bytes = command_file(&app, &body)?;
+        let name = format!("api_{}_{}.csv", body.tool, lmsync_core::access::new_password().to_lowercase());
+        let area = app.area();
+        area.ensure().map_err(internal)?;
+        let tmp = area.root().join(format!(".{name}.writing"));
+        std::fs::write(&tmp, &bytes).map_err(internal)?;
+        std::fs::rename(&tmp, area.root().join(&name)).map_err(internal)?;
+        let mut run = self.start_run(RunBody {
+            tool: body.tool.clone(),
+            op: body.op.clone(),
+            file: Some(name),
+            dry_run: body.dry_run,
+            wait: true,
+        })?;
+        let id = run["id"].as_i64().unwrap_or(0);
+        run["report"] = self.report(id).unwrap_or(Value::Null);
+        Ok(run)
+    }
+
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError> {
         let app = self.app()?;
         let jobs = jobs(&body.tool, body.op.as_deref())?;
@@ -270,6 +301,36 @@ impl WebService {
             })
             .map_err(internal)?;
         Ok(json!({ "export": what, "offset": offset, "limit": limit, "rows": rows }))
+    }
+}
+
+/// The lines as a command file in the configured dialect: delimiter (`;` when `auto`), quoting
+/// where needed, and encoding (UTF-8 unless the files are read as ISO-8859-1 / Windows-1252).
+fn command_file(app: &App, body: &LinesBody) -> Result<Vec<u8>, ApiError> {
+    let delimiter = match app.settings.csv.delimiter.as_str() {
+        "," => b',',
+        "tab" => b'\t',
+        "|" => b'|',
+        _ => b';',
+    };
+    let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+    w.write_record(&body.columns).map_err(internal)?;
+    for line in &body.lines {
+        w.write_record(line).map_err(internal)?;
+    }
+    let text = String::from_utf8(w.into_inner().map_err(internal)?).map_err(internal)?;
+    match app.settings.csv.encoding.as_str() {
+        "iso-8859-1" | "windows-1252" => {
+            let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+            if unmappable {
+                return Err(ApiError::bad_request(
+                    "lines.encoding",
+                    "a value cannot be written in csv.encoding (Windows-1252); use characters of that set",
+                ));
+            }
+            Ok(bytes.into_owned())
+        }
+        _ => Ok(text.into_bytes()),
     }
 }
 

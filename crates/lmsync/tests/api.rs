@@ -242,3 +242,27 @@ fn exports_are_paged_rows() {
     let (status, err) = api.call("GET", "/exports/secrets", Some(&viewer), None);
     assert_eq!((status, err["error"]["code"].as_str()), (404, Some("export.unknown")));
 }
+
+#[test]
+fn lines_sent_as_json_run_as_a_command_file_of_their_tool() {
+    let (lms, api, [viewer, operator, _]) = setup();
+    let r = lms.run_bytes("u.csv", "username;firstname;lastname\nann;A;A\nbob;B;B\n", &[]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let body = serde_json::json!({
+        "tool": "cohorts", "op": "members",
+        "columns": ["cname", "cidnumber", "userid"],
+        "lines": [["Staff; all", "ST", "ann"], ["Staff; all", "ST", "bob"], ["Staff; all", "ST", "ghost"]],
+    });
+    let (status, run) = api.call("POST", "/lines", Some(&operator), Some(body.to_string().as_bytes()));
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!((run["counts"]["created"].as_u64(), run["counts"]["updated"].as_u64()), (Some(1), Some(1)), "{run}");
+    assert_eq!(run["report"]["lines"][2]["code"], "cohort.user_not_found", "{run}");
+    assert_eq!(lms.cohort_members(), ["ST ann", "ST bob"]);
+    assert_eq!(lms.cohort_names(), ["ST Staff; all"], "values with the delimiter are quoted");
+    let (status, err) = api.call("POST", "/lines", Some(&viewer), Some(body.to_string().as_bytes()));
+    assert_eq!(status, 403, "{err}");
+    let ragged = serde_json::json!({ "tool": "users", "columns": ["username", "firstname"], "lines": [["x"]] });
+    let (status, err) = api.call("POST", "/lines", Some(&operator), Some(ragged.to_string().as_bytes()));
+    assert_eq!((status, err["error"]["code"].as_str()), (400, Some("lines.width")));
+}
