@@ -62,6 +62,10 @@ pub trait Service: Send + Sync + 'static {
     /// Runs lines sent as JSON (see [`LinesBody`]) and answers with the finished run and its
     /// report.
     fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError>;
+    /// The settings in effect (secrets hidden).
+    fn settings(&self) -> Result<Value, ApiError>;
+    /// Sets one setting (`section.key` or a top-level key) in `lmsync.toml`.
+    fn set_setting(&self, name: &str, value: Value) -> Result<Value, ApiError>;
     /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order.
     fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError>;
 }

@@ -27,6 +27,8 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("PUT", "/api/v1/files/{name}", Role::Operator),
     ("GET", "/api/v1/exports/{what}", Role::Viewer),
     ("POST", "/api/v1/lines", Role::Operator),
+    ("GET", "/api/v1/settings", Role::Admin),
+    ("PUT", "/api/v1/settings/{name}", Role::Admin),
 ];
 
 /// The API router; uploads are limited to `max_upload_bytes`.
@@ -40,6 +42,8 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/runs/{id}/tryback", get(tryback))
         .route("/api/v1/exports/{what}", get(export))
         .route("/api/v1/lines", post(run_lines))
+        .route("/api/v1/settings", get(settings))
+        .route("/api/v1/settings/{name}", put(set_setting))
         .route("/api/v1/files/{name}", put(upload).layer(DefaultBodyLimit::max(max_upload_bytes)))
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
@@ -166,6 +170,25 @@ async fn run_lines(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> 
     let body: LinesBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("api.bad_body", format!("the body is not a lines request: {e}")))?;
     Ok(Json(blocking(move || s.run_lines(body)).await?))
+}
+
+async fn settings(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    authorized(&s, &headers, Role::Admin).await?;
+    Ok(Json(blocking(move || s.settings()).await?))
+}
+
+async fn set_setting(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    authorized(&s, &headers, Role::Admin).await?;
+    let body: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request("api.bad_body", format!("send {{\"value\": …}}: {e}")))?;
+    let value =
+        body.get("value").cloned().ok_or_else(|| ApiError::bad_request("api.bad_body", "send {\"value\": …}"))?;
+    Ok(Json(blocking(move || s.set_setting(&name, value)).await?))
 }
 
 #[cfg(test)]

@@ -101,6 +101,35 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
     Ok(settings)
 }
 
+/// Sets one setting (`section.key`, or a top-level `key`) in `lmsync.toml`, keeping its comments
+/// and layout. The result is checked like at load time before it replaces the file; a refused
+/// value leaves the file as it was.
+pub fn set(path: &Path, name: &str, value: toml_edit::Value) -> Result<()> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut =
+        text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    match name.split_once('.') {
+        Some((section, key)) => {
+            if !doc.contains_key(section) {
+                doc[section] = toml_edit::table();
+            }
+            let Some(table) = doc[section].as_table_mut() else { bail!("{section} is not a section of the settings") };
+            table[key] = toml_edit::value(value);
+        }
+        None => {
+            doc[name] = toml_edit::value(value);
+        }
+    }
+    let tmp = path.with_extension("toml.new");
+    fs::write(&tmp, doc.to_string()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    if let Err(e) = load(&tmp, std::iter::empty()) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
 /// Checks what serde cannot: zones, cron expressions, dialect values, ranges.
 pub fn check(s: &Settings) -> Result<()> {
     Clock::new(&s.timezone)?;
@@ -165,6 +194,23 @@ mod tests {
             let key = line.split(" = ").next().unwrap();
             assert!(uncommented.contains(&format!("{key} = ")), "{key} is missing from the default file");
         }
+    }
+
+    #[test]
+    fn a_setting_is_set_keeping_the_comments_and_a_bad_value_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lmsync.toml");
+        fs::write(&path, DEFAULT_TOML).unwrap();
+        set(&path, "users.allow_rename", true.into()).unwrap();
+        set(&path, "site_name", "Campus".into()).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# Allow renames"), "comments kept");
+        let s = load(&path, std::iter::empty()).unwrap();
+        assert!(s.users.allow_rename);
+        assert_eq!(s.site_name, "Campus");
+        assert!(set(&path, "users.no_such_key", 1.into()).is_err());
+        assert!(set(&path, "users.password_cost", 99.into()).is_err());
+        assert_eq!(fs::read_to_string(&path).unwrap(), text, "refused values leave the file as it was");
     }
 
     #[test]

@@ -170,6 +170,45 @@ impl Service for WebService {
         self.export_page(what, limit, offset)
     }
 
+    fn settings(&self) -> Result<Value, ApiError> {
+        let app = self.app()?;
+        let mut v = serde_json::to_value(&app.settings).map_err(internal)?;
+        if let Some(p) = v.pointer_mut("/smtp/password").filter(|p| p.as_str().is_some_and(|s| !s.is_empty())) {
+            *p = Value::String("(hidden)".into());
+        }
+        Ok(v)
+    }
+
+    fn set_setting(&self, name: &str, value: Value) -> Result<Value, ApiError> {
+        let refused = |m: String| ApiError::bad_request("setting.refused", m);
+        let toml_value: toml_edit::Value = match &value {
+            Value::String(s) => s.as_str().into(),
+            Value::Bool(b) => (*b).into(),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => i.into(),
+                None => n.as_f64().unwrap_or_default().into(),
+            },
+            Value::Array(items) => {
+                let mut a = toml_edit::Array::new();
+                for item in items {
+                    match item.as_str() {
+                        Some(s) => a.push(s),
+                        None => return Err(refused(format!("{name}: only lists of text are settings"))),
+                    }
+                }
+                toml_edit::Value::Array(a)
+            }
+            _ => return Err(refused(format!("{name}: a setting is text, a number, true/false or a list of text"))),
+        };
+        if name.contains(['[', ']', '"']) || name.split('.').count() > 2 {
+            return Err(refused(format!("{name:?} is not a setting name (section.key)")));
+        }
+        let app = self.app()?;
+        crate::config::set(&app.data.config(), name, toml_value).map_err(|e| refused(format!("{e:#}")))?;
+        tracing::info!("setting {name} changed through the API");
+        Ok(json!({ "setting": name, "value": if name == "smtp.password" { json!("(hidden)") } else { value } }))
+    }
+
     fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError> {
         let app = self.app()?;
         jobs(&body.tool, body.op.as_deref())?;

@@ -266,3 +266,34 @@ fn lines_sent_as_json_run_as_a_command_file_of_their_tool() {
     let (status, err) = api.call("POST", "/lines", Some(&operator), Some(ragged.to_string().as_bytes()));
     assert_eq!((status, err["error"]["code"].as_str()), (400, Some("lines.width")));
 }
+
+#[test]
+fn admins_read_and_set_settings_in_the_file_keeping_its_comments() {
+    let (lms, api, [_, operator, admin]) = setup();
+    let (status, s) = api.call("GET", "/settings", Some(&admin), None);
+    assert_eq!(status, 200);
+    assert_eq!(s["users"]["allow_rename"], false);
+    let (status, _) = api.call("PUT", "/settings/users.allow_rename", Some(&operator), Some(br#"{"value": true}"#));
+    assert_eq!(status, 403);
+    let (status, done) = api.call("PUT", "/settings/users.allow_rename", Some(&admin), Some(br#"{"value": true}"#));
+    assert_eq!(status, 200, "{done}");
+    let (status, _) =
+        api.call("PUT", "/settings/smtp.admins", Some(&admin), Some(br#"{"value": ["ops@example.org"]}"#));
+    assert_eq!(status, 200);
+    let (_, s) = api.call("GET", "/settings", Some(&admin), None);
+    assert_eq!(
+        (s["users"]["allow_rename"].as_bool(), s["smtp"]["admins"][0].as_str()),
+        (Some(true), Some("ops@example.org"))
+    );
+    let text = std::fs::read_to_string(lms.data.join("lmsync.toml")).unwrap();
+    assert!(text.contains("allow_rename = true") && text.contains("# Allow renames"), "comments kept");
+    for (name, body) in [
+        ("users.nope", r#"{"value": 1}"#),
+        ("users.password_cost", r#"{"value": 99}"#),
+        ("schedule.users", r#"{"value": "every day"}"#),
+    ] {
+        let (status, err) = api.call("PUT", &format!("/settings/{name}"), Some(&admin), Some(body.as_bytes()));
+        assert_eq!((status, err["error"]["code"].as_str()), (400, Some("setting.refused")), "{name}: {err}");
+    }
+    assert!(std::fs::read_to_string(lms.data.join("lmsync.toml")).unwrap() == text, "refused values change nothing");
+}
