@@ -88,11 +88,21 @@ impl SqliteStore {
     pub fn each_row(
         &self,
         sql: &str,
+        visit: impl FnMut(&[serde_json::Value]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.each_row_with(sql, &[], visit)
+    }
+
+    /// `each_row` with text parameters bound to the query's `?`s.
+    pub fn each_row_with(
+        &self,
+        sql: &str,
+        params: &[String],
         mut visit: impl FnMut(&[serde_json::Value]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(sql)?;
         let width = stmt.column_count();
-        let mut rows = stmt.query([])?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut values = Vec::with_capacity(width);
         while let Some(row) = rows.next()? {
             values.clear();

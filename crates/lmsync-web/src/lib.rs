@@ -66,6 +66,7 @@ pub trait Service: Send + Sync + 'static {
     fn settings(&self) -> Result<Value, ApiError>;
     /// Sets one setting (`section.key` or a top-level key) in `lmsync.toml`.
     fn set_setting(&self, name: &str, value: Value) -> Result<Value, ApiError>;
-    /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order.
-    fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError>;
+    /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order,
+    /// only those whose columns equal the `filters` given (column, value).
+    fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError>;
 }

@@ -98,21 +98,21 @@ struct Limit {
     limit: Option<usize>,
 }
 
-#[derive(Deserialize)]
-struct Page {
-    limit: Option<usize>,
-    offset: Option<usize>,
-}
-
 async fn export(
     State(s): State<Shared>,
     headers: HeaderMap,
     Path(what): Path<String>,
-    Query(q): Query<Page>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
     authorized(&s, &headers, Role::Viewer).await?;
-    let (limit, offset) = (q.limit.unwrap_or(1000).clamp(1, 10_000), q.offset.unwrap_or(0));
-    Ok(Json(blocking(move || s.export(&what, limit, offset)).await?))
+    let number = |key: &str, default: usize| -> Result<usize, ApiError> {
+        q.iter().find(|(k, _)| k == key).map_or(Ok(default), |(_, v)| {
+            v.parse().map_err(|_| ApiError::bad_request("api.bad_query", format!("{key}={v} is not a number")))
+        })
+    };
+    let (limit, offset) = (number("limit", 1000)?.clamp(1, 10_000), number("offset", 0)?);
+    let filters: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "limit" && k != "offset").collect();
+    Ok(Json(blocking(move || s.export(&what, &filters, limit, offset)).await?))
 }
 
 async fn runs(State(s): State<Shared>, headers: HeaderMap, Query(q): Query<Limit>) -> Result<Json<Value>, ApiError> {

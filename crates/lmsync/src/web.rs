@@ -166,8 +166,8 @@ impl Service for WebService {
         Ok(json!({ "file": name, "bytes": bytes.len() }))
     }
 
-    fn export(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
-        self.export_page(what, limit, offset)
+    fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError> {
+        self.export_page(what, filters, limit, offset)
     }
 
     fn settings(&self) -> Result<Value, ApiError> {
@@ -322,22 +322,51 @@ impl Service for WebService {
 }
 
 impl WebService {
-    fn export_page(&self, what: &str, limit: usize, offset: usize) -> Result<Value, ApiError> {
+    fn export_page(
+        &self,
+        what: &str,
+        filters: &[(String, String)],
+        limit: usize,
+        offset: usize,
+    ) -> Result<Value, ApiError> {
         let (columns, sql) = lmsync_sqlite::export_query(what).ok_or_else(|| {
             ApiError::not_found(
                 "export.unknown",
                 format!("no export {what:?}: categories, courses, sections, course-links, enrolments, groups, groupings, group-members, cohorts, cohort-members, cohort-bindings, pictures"),
             )
         })?;
+        // Filters compare a column of the export (checked against its names) with a value,
+        // always as a bound parameter.
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        for (column, value) in filters {
+            let Some(i) = columns.iter().position(|c| c == column) else {
+                return Err(ApiError::bad_request(
+                    "export.bad_filter",
+                    format!("{what} has no column {column:?}; its columns: {}", columns.join(", ")),
+                ));
+            };
+            conditions.push(format!("CAST(column{} AS TEXT) = ?", i + 1));
+            params.push(value.clone());
+        }
+        let where_ = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let names: Vec<String> = (1..=columns.len()).map(|i| format!("column{i}")).collect();
         let store = self.app()?.store().map_err(internal)?;
         let mut rows = Vec::new();
         store
-            .each_row(&format!("SELECT * FROM ({sql}) LIMIT {limit} OFFSET {offset}"), |values| {
-                let row: serde_json::Map<String, Value> =
-                    columns.iter().map(|c| c.to_string()).zip(values.iter().cloned()).collect();
-                rows.push(Value::Object(row));
-                Ok(())
-            })
+            .each_row_with(
+                &format!(
+                    "WITH export({}) AS ({sql}) SELECT * FROM export {where_} LIMIT {limit} OFFSET {offset}",
+                    names.join(", ")
+                ),
+                &params,
+                |values| {
+                    let row: serde_json::Map<String, Value> =
+                        columns.iter().map(|c| c.to_string()).zip(values.iter().cloned()).collect();
+                    rows.push(Value::Object(row));
+                    Ok(())
+                },
+            )
             .map_err(internal)?;
         Ok(json!({ "export": what, "offset": offset, "limit": limit, "rows": rows }))
     }

@@ -241,6 +241,15 @@ fn exports_are_paged_rows() {
     assert_eq!(page["rows"][0]["cohort_idnumber"], "ST");
     let (status, err) = api.call("GET", "/exports/secrets", Some(&viewer), None);
     assert_eq!((status, err["error"]["code"].as_str()), (404, Some("export.unknown")));
+    // Filters on the export's columns: one cohort's members, one cohort (an export with a CTE).
+    let (_, page) = api.call("GET", "/exports/cohort-members?cohort_idnumber=ST&username=a3", Some(&viewer), None);
+    assert_eq!(page["rows"].as_array().unwrap().len(), 1, "{page}");
+    let (_, page) = api.call("GET", "/exports/cohorts?idnumber=ST", Some(&viewer), None);
+    assert_eq!(page["rows"][0]["context"], "system", "{page}");
+    let (_, page) = api.call("GET", "/exports/cohort-members?cohort_idnumber=NONE", Some(&viewer), None);
+    assert!(page["rows"].as_array().unwrap().is_empty());
+    let (status, err) = api.call("GET", "/exports/cohorts?password=x", Some(&viewer), None);
+    assert_eq!((status, err["error"]["code"].as_str()), (400, Some("export.bad_filter")));
 }
 
 #[test]
