@@ -1,12 +1,15 @@
-//! The JSON API of `lmsync serve` (`/api/v1`): bearer tokens carrying a role (DECISIONS §7),
-//! errors as JSON with a stable code. What the API does is the binary's: it implements
-//! [`Service`], so this crate knows HTTP and nothing of the store or the tools.
+//! The HTTP side of `lmsync serve`: the JSON API (`/api/v1`, bearer tokens carrying a role,
+//! DECISIONS §7, errors as JSON with a stable code) and the console (server-rendered pages,
+//! session login). What they do is the binary's: it implements [`Service`], so this crate knows
+//! HTTP and nothing of the store or the tools.
 
 mod error;
 mod routes;
+mod ui;
 
 pub use error::ApiError;
 pub use routes::{ROUTES, router};
+pub use ui::{Console, Sessions};
 
 use lmsync_core::access::Role;
 use serde::Deserialize;
@@ -48,6 +51,8 @@ pub struct LinesBody {
 pub trait Service: Send + Sync + 'static {
     /// The role a bearer token grants.
     fn authorize(&self, token: &str) -> Result<Option<Role>, ApiError>;
+    /// The role of a console account whose password matches.
+    fn login(&self, username: &str, password: &str) -> Result<Option<Role>, ApiError>;
     fn status(&self) -> Result<Value, ApiError>;
     fn runs(&self, limit: usize) -> Result<Value, ApiError>;
     fn run(&self, id: i64) -> Result<Value, ApiError>;

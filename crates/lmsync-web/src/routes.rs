@@ -31,8 +31,9 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("PUT", "/api/v1/settings/{name}", Role::Admin),
 ];
 
-/// The API router; uploads are limited to `max_upload_bytes`.
+/// The API and console router; uploads are limited to `max_upload_bytes`.
 pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
+    let console = crate::ui::Console { service: service.clone(), sessions: Arc::new(crate::ui::Sessions::default()) };
     Router::new()
         .route("/api/v1/openapi.json", get(openapi))
         .route("/api/v1/status", get(status))
@@ -47,6 +48,27 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/files/{name}", put(upload).layer(DefaultBodyLimit::max(max_upload_bytes)))
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
+        .merge(crate::ui::routes(console))
+        .layer(axum::middleware::from_fn(security_headers))
+}
+
+/// Strict security headers on every response.
+async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        ("cache-control", "no-store"),
+    ] {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Runs a blocking service call.

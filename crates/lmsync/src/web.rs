@@ -87,6 +87,10 @@ impl Service for WebService {
         self.app()?.store().map_err(internal)?.token_role(token).map_err(internal)
     }
 
+    fn login(&self, username: &str, password: &str) -> Result<Option<Role>, ApiError> {
+        self.app()?.store().map_err(internal)?.login(username, password).map_err(internal)
+    }
+
     fn status(&self) -> Result<Value, ApiError> {
         let app = self.app()?;
         let now = chrono::Utc::now();

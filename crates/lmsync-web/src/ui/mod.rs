@@ -1,0 +1,228 @@
+//! The console (server-rendered pages, no JavaScript build): log in, the dashboard, log out.
+//! Every page needs a session; every form carries a CSRF token (the session's, or, on the login
+//! form, one also set as a cookie); responses carry strict security headers.
+
+mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use lmsync_core::access::{Role, new_token};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+use crate::Service;
+pub use session::Sessions;
+use session::{COOKIE, Session, cookie};
+
+const LOGIN_CSRF: &str = "lmsync_login_csrf";
+
+#[derive(Clone)]
+pub struct Console {
+    pub service: Arc<dyn Service>,
+    pub sessions: Arc<Sessions>,
+}
+
+pub fn routes(console: Console) -> Router {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .with_state(console)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+struct TaskRow {
+    name: String,
+    schedule: String,
+    next: String,
+}
+
+struct RunRow {
+    id: i64,
+    tool: String,
+    status: String,
+    input: String,
+    counts: String,
+    started: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    version: String,
+    username: String,
+    role: &'static str,
+    csrf: String,
+    tasks: Vec<TaskRow>,
+    runs: Vec<RunRow>,
+    waiting: Vec<String>,
+    locks: Vec<String>,
+}
+
+fn html(page: impl Template) -> Response {
+    match page.render() {
+        Ok(body) => Html(body).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("the page cannot be shown: {e}")).into_response(),
+    }
+}
+
+/// `Secure` when the console is reached through TLS (directly or behind a proxy that says so).
+fn secure(headers: &HeaderMap) -> &'static str {
+    let https = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    if https { "; Secure" } else { "" }
+}
+
+fn session_of(c: &Console, headers: &HeaderMap) -> Option<(String, Session)> {
+    let id = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|h| cookie(h, COOKIE))?.to_string();
+    let s = c.sessions.get(&id)?;
+    Some((id, s))
+}
+
+fn when(ts: Option<i64>) -> String {
+    ts.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or_else(|| "—".to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+async fn login_page(headers: HeaderMap) -> Response {
+    let (csrf, _) = new_token();
+    let mut response = html(LoginPage { csrf: &csrf, error: None });
+    let cookie = format!("{LOGIN_CSRF}={csrf}; HttpOnly; SameSite=Strict; Path=/login{}", secure(&headers));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(State(c): State<Console>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    let expected = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|h| cookie(h, LOGIN_CSRF));
+    let refuse = |status: StatusCode, message: &str| {
+        let (csrf, _) = new_token();
+        let mut r = html(LoginPage { csrf: &csrf, error: Some(message) });
+        *r.status_mut() = status;
+        let cookie = format!("{LOGIN_CSRF}={csrf}; HttpOnly; SameSite=Strict; Path=/login{}", secure(&headers));
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+        r
+    };
+    if expected != Some(form.csrf.as_str()) || form.csrf.is_empty() {
+        return refuse(StatusCode::FORBIDDEN, "The form expired: log in again.");
+    }
+    if !c.sessions.may_try(&form.username) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts: wait 15 minutes.");
+    }
+    let service = c.service.clone();
+    let (username, password) = (form.username.clone(), form.password.clone());
+    let role = tokio::task::spawn_blocking(move || service.login(&username, &password)).await;
+    match role {
+        Ok(Ok(Some(role))) => {
+            c.sessions.succeeded(&form.username);
+            let id = c.sessions.open(&form.username, role);
+            let mut r = Redirect::to("/").into_response();
+            let cookie = format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/{}", secure(&headers));
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Ok(Ok(None)) => {
+            c.sessions.failed(&form.username);
+            refuse(StatusCode::UNAUTHORIZED, "Unknown account or wrong password.")
+        }
+        _ => refuse(StatusCode::INTERNAL_SERVER_ERROR, "The store cannot be read: see the service's log."),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(c): State<Console>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let Some((id, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    c.sessions.close(&id);
+    let mut r = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/")) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Response {
+    let Some((_, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    if !s.role.allows(Role::Viewer) {
+        return (StatusCode::FORBIDDEN, "forbidden").into_response();
+    }
+    let service = c.service.clone();
+    let status = match tokio::task::spawn_blocking(move || service.status()).await {
+        Ok(Ok(v)) => v,
+        _ => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "the status cannot be read: see the service's log")
+                .into_response();
+        }
+    };
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let list = |v: &Value| v.as_array().map(|a| a.iter().map(text).collect()).unwrap_or_default();
+    let tasks = status["tasks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|t| TaskRow {
+                    name: text(&t["task"]),
+                    schedule: if text(&t["schedule"]).is_empty() { "off".into() } else { text(&t["schedule"]) },
+                    next: when(t["next_run"].as_i64()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let runs = status["recent_runs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| RunRow {
+                    id: r["id"].as_i64().unwrap_or(0),
+                    tool: format!("{} {}", text(&r["tool"]), text(&r["operation"])).trim().to_string(),
+                    status: text(&r["status"]),
+                    input: text(&r["input"]).rsplit('/').next().unwrap_or("").to_string(),
+                    counts: ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
+                        .iter()
+                        .filter_map(|k| r["counts"][k].as_u64().filter(|n| *n > 0).map(|n| format!("{k} {n}")))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    started: when(r["started_at"].as_i64()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    html(DashboardPage {
+        version: text(&status["version"]),
+        username: s.username,
+        role: s.role.as_str(),
+        csrf: s.csrf,
+        tasks,
+        runs,
+        waiting: list(&status["drop"]["waiting"]),
+        locks: list(&status["drop"]["locks"]),
+    })
+}

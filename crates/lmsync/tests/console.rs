@@ -1,0 +1,166 @@
+//! The console through HTTP: pages need a session; login checks the form's CSRF token, the
+//! password, and throttles failures; the session cookie is HttpOnly and SameSite=Strict; every
+//! response carries strict security headers; logout needs the session's CSRF token.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+struct Console {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+/// Status, headers (lower-case names) and body of a response.
+type Answer = (u16, Vec<(String, String)>, String);
+
+impl Console {
+    fn start(lms: &Lms) -> Console {
+        let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut base = None;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(url) = line.trim().strip_prefix("API:") {
+                base = url.split_whitespace().next().map(|u| u.trim_end_matches("/api/v1").to_string());
+            }
+            if line.contains("next run at") {
+                break;
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+        Console { child, base: base.expect("serve printed its address"), agent }
+    }
+
+    fn get(&self, path: &str, cookies: &str) -> Answer {
+        let mut r = self.agent.get(format!("{}{path}", self.base));
+        if !cookies.is_empty() {
+            r = r.header("Cookie", cookies);
+        }
+        answer(r.call().unwrap())
+    }
+
+    fn post(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Answer {
+        let mut r = self.agent.post(format!("{}{path}", self.base));
+        if !cookies.is_empty() {
+            r = r.header("Cookie", cookies);
+        }
+        answer(r.send_form(form.iter().copied()).unwrap())
+    }
+}
+
+fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
+    let status = r.status().as_u16();
+    let headers =
+        r.headers().iter().map(|(k, v)| (k.as_str().to_lowercase(), v.to_str().unwrap_or("").to_string())).collect();
+    (status, headers, r.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn header<'a>(a: &'a Answer, name: &str) -> Vec<&'a str> {
+    a.1.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+}
+
+/// The `name=value` part of the Set-Cookie for `name`.
+fn set_cookie(a: &Answer, name: &str) -> String {
+    header(a, "set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no cookie {name} in {:?}", a.1))
+        .to_string()
+}
+
+fn form_csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + "name=\"csrf\" value=\"".len();
+    body[at..].split('"').next().unwrap().to_string()
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn site() -> (Lms, Console) {
+    let lms = Lms::new().with("LMSYNC_WEB__LISTEN", "127.0.0.1:0").with("CONSOLE_PW", "correct horse battery");
+    let r = lms.exec(&["accounts", "set", "ops", "--role", "operator", "--password-env", "CONSOLE_PW"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let console = Console::start(&lms);
+    (lms, console)
+}
+
+fn log_in(c: &Console, user: &str, password: &str) -> Answer {
+    let page = c.get("/login", "");
+    let csrf = form_csrf(&page.2);
+    let cookie = set_cookie(&page, "lmsync_login_csrf");
+    c.post("/login", &cookie, &[("username", user), ("password", password), ("csrf", &csrf)])
+}
+
+#[test]
+fn pages_need_a_session_and_carry_security_headers() {
+    let (_lms, c) = site();
+    let home = c.get("/", "");
+    assert_eq!(home.0, 303);
+    assert_eq!(header(&home, "location"), ["/login"]);
+    let login = c.get("/login", "");
+    assert_eq!(login.0, 200);
+    for (name, value) in
+        [("x-frame-options", "DENY"), ("x-content-type-options", "nosniff"), ("referrer-policy", "no-referrer")]
+    {
+        assert_eq!(header(&login, name), [value], "{name}");
+    }
+    assert!(header(&login, "content-security-policy")[0].contains("frame-ancestors 'none'"));
+    let forged = c.get("/", "lmsync_session=lms_forged");
+    assert_eq!(forged.0, 303);
+}
+
+#[test]
+fn logging_in_opens_a_session_shown_on_the_dashboard_and_logging_out_closes_it() {
+    let (lms, c) = site();
+    lms.run_bytes("u.csv", "username;firstname;lastname\nann;A;A\n", &[]);
+    let done = log_in(&c, "ops", "correct horse battery");
+    assert_eq!(done.0, 303, "{}", done.2);
+    let cookie_line =
+        header(&done, "set-cookie").into_iter().find(|h| h.starts_with("lmsync_session=")).unwrap().to_string();
+    assert!(cookie_line.contains("HttpOnly") && cookie_line.contains("SameSite=Strict"), "{cookie_line}");
+    let session = set_cookie(&done, "lmsync_session");
+    let home = c.get("/", &session);
+    assert_eq!(home.0, 200);
+    assert!(home.2.contains("ops (operator)"), "{}", home.2);
+    assert!(home.2.contains("Recent runs") && home.2.contains("u.csv"), "{}", home.2);
+    assert!(home.2.contains("cohorts"), "every task is listed");
+    let csrf = form_csrf(&home.2);
+    assert_eq!(c.post("/logout", &session, &[("csrf", "wrong")]).0, 403);
+    assert_eq!(c.get("/", &session).0, 200, "a forged logout changes nothing");
+    assert_eq!(c.post("/logout", &session, &[("csrf", &csrf)]).0, 303);
+    assert_eq!(c.get("/", &session).0, 303, "the session is closed");
+}
+
+#[test]
+fn logins_check_the_form_token_the_password_and_throttle_failures() {
+    let (_lms, c) = site();
+    let page = c.get("/login", "");
+    let cookie = set_cookie(&page, "lmsync_login_csrf");
+    let stale =
+        c.post("/login", &cookie, &[("username", "ops"), ("password", "correct horse battery"), ("csrf", "other")]);
+    assert_eq!(stale.0, 403, "a form without its token is refused");
+    let no_cookie = c.post(
+        "/login",
+        "",
+        &[("username", "ops"), ("password", "correct horse battery"), ("csrf", &form_csrf(&page.2))],
+    );
+    assert_eq!(no_cookie.0, 403);
+    for _ in 0..5 {
+        let wrong = log_in(&c, "ops", "guess");
+        assert_eq!(wrong.0, 401);
+        assert!(wrong.2.contains("wrong password"), "{}", wrong.2);
+    }
+    let locked = log_in(&c, "ops", "correct horse battery");
+    assert_eq!(locked.0, 429, "locked out after 5 failures, even with the right password");
+}
