@@ -164,3 +164,60 @@ fn logins_check_the_form_token_the_password_and_throttle_failures() {
     let locked = log_in(&c, "ops", "correct horse battery");
     assert_eq!(locked.0, 429, "locked out after 5 failures, even with the right password");
 }
+
+#[test]
+fn an_operator_runs_a_tool_from_the_dashboard_and_reads_its_lines_and_tryback() {
+    let (lms, c) = site();
+    std::fs::write(
+        lms.files().join("userimport.csv"),
+        "username;firstname;lastname;email\nann;A;A;ann@example.org\nbad;B;B;nope\n",
+    )
+    .unwrap();
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let home = c.get("/", &session);
+    assert!(home.2.contains("Run now"), "operators see run buttons");
+    let csrf = form_csrf(&home.2);
+    assert_eq!(c.post("/runs", &session, &[("csrf", "x"), ("tool", "users"), ("dry_run", "false")]).0, 403);
+    let started = c.post("/runs", &session, &[("csrf", &csrf), ("tool", "users"), ("dry_run", "false")]);
+    assert_eq!(started.0, 303, "{}", started.2);
+    let page_url = header(&started, "location")[0].to_string();
+    assert!(page_url.starts_with("/runs/"), "{page_url}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let page = loop {
+        let page = c.get(&page_url, &session);
+        assert_eq!(page.0, 200, "{}", page.2);
+        if !page.2.contains("Status: running") {
+            break page;
+        }
+        assert!(page.2.contains("http-equiv=\"refresh\""), "a running run's page refreshes");
+        assert!(std::time::Instant::now() < deadline, "the run did not finish");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        page.2.contains("Status: failed") && page.2.contains("created 1") && page.2.contains("failed 1"),
+        "{}",
+        page.2
+    );
+    assert!(page.2.contains("ann") && page.2.contains("user.invalid_email"), "{}", page.2);
+    let failed = c.get(&format!("{page_url}?failed=1"), &session);
+    assert!(failed.2.contains("user.invalid_email") && !failed.2.contains(">ann<"), "{}", failed.2);
+    let tryback = c.get(&format!("{page_url}/tryback"), &session);
+    assert_eq!(tryback.0, 200);
+    assert_eq!(tryback.2, "username;firstname;lastname;email\nbad;B;B;nope\n");
+    assert_eq!(c.get(&format!("{page_url}/tryback"), "").0, 303, "downloads need a session");
+}
+
+#[test]
+fn a_viewer_sees_no_run_buttons_and_cannot_start_a_run() {
+    let (lms, c) = site();
+    let r = lms.exec(&["accounts", "set", "eve", "--role", "viewer", "--password-env", "CONSOLE_PW"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let session = set_cookie(&log_in(&c, "eve", "correct horse battery"), "lmsync_session");
+    let home = c.get("/", &session);
+    assert_eq!(home.0, 200);
+    assert!(!home.2.contains("Run now"), "{}", home.2);
+    let csrf = form_csrf(&home.2);
+    let refused = c.post("/runs", &session, &[("csrf", &csrf), ("tool", "users"), ("dry_run", "true")]);
+    assert_eq!(refused.0, 403);
+    assert!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM sync_runs") == ["0"]);
+}

@@ -32,6 +32,9 @@ pub fn routes(console: Console) -> Router {
         .route("/", get(dashboard))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/runs", post(start_run))
+        .route("/runs/{id}", get(run_page))
+        .route("/runs/{id}/tryback", get(tryback))
         .with_state(console)
 }
 
@@ -64,6 +67,7 @@ struct DashboardPage {
     username: String,
     role: &'static str,
     csrf: String,
+    may_run: bool,
     tasks: Vec<TaskRow>,
     runs: Vec<RunRow>,
     waiting: Vec<String>,
@@ -219,10 +223,147 @@ async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Response {
         version: text(&status["version"]),
         username: s.username,
         role: s.role.as_str(),
+        may_run: s.role.allows(Role::Operator),
         csrf: s.csrf,
         tasks,
         runs,
         waiting: list(&status["drop"]["waiting"]),
         locks: list(&status["drop"]["locks"]),
     })
+}
+
+struct LineRow {
+    line: u64,
+    outcome: String,
+    key: String,
+    message: String,
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "run.html")]
+struct RunPage {
+    id: i64,
+    tool: String,
+    input: String,
+    dry_run: bool,
+    started: String,
+    status: String,
+    running: bool,
+    last_line: u64,
+    counts: String,
+    message: String,
+    has_tryback: bool,
+    failed_only: bool,
+    lines: Vec<LineRow>,
+}
+
+#[derive(Deserialize)]
+struct RunForm {
+    csrf: String,
+    tool: String,
+    dry_run: bool,
+}
+
+async fn start_run(State(c): State<Console>, headers: HeaderMap, Form(form): Form<RunForm>) -> Response {
+    let Some((_, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    if !s.role.allows(Role::Operator) {
+        return (StatusCode::FORBIDDEN, "running a tool needs the operator role").into_response();
+    }
+    let service = c.service.clone();
+    let body = crate::RunBody { tool: form.tool, op: None, file: None, dry_run: form.dry_run, wait: false };
+    match tokio::task::spawn_blocking(move || service.start_run(body)).await {
+        Ok(Ok(run)) => Redirect::to(&format!("/runs/{}", run["id"].as_i64().unwrap_or(0))).into_response(),
+        Ok(Err(e)) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the run could not start").into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct RunQuery {
+    failed: Option<String>,
+}
+
+async fn run_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<RunQuery>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let service = c.service.clone();
+    let (run, report) = match tokio::task::spawn_blocking(move || (service.run(id), service.report(id))).await {
+        Ok((Ok(run), report)) => (run, report.ok()),
+        Ok((Err(e), _)) => {
+            return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::NOT_FOUND), e.message).into_response();
+        }
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the run cannot be read").into_response(),
+    };
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let failed_only = q.failed.is_some();
+    let lines = report
+        .as_ref()
+        .and_then(|r| r["lines"].as_array())
+        .map(|a| {
+            a.iter()
+                .filter(|l| !failed_only || l["outcome"] == "failed")
+                .map(|l| LineRow {
+                    line: l["line"].as_u64().unwrap_or(0),
+                    outcome: text(&l["outcome"]),
+                    key: text(&l["key"]),
+                    message: text(&l["message"]),
+                    code: text(&l["code"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let status = text(&run["status"]);
+    html(RunPage {
+        id,
+        tool: format!("{} {}", text(&run["tool"]), text(&run["operation"])).trim().to_string(),
+        input: text(&run["input"]).rsplit('/').next().unwrap_or("").to_string(),
+        dry_run: run["dry_run"].as_bool().unwrap_or(false),
+        started: when(run["started_at"].as_i64()),
+        running: status == "running",
+        status,
+        last_line: run["last_line"].as_u64().unwrap_or(0),
+        counts: ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
+            .iter()
+            .map(|k| format!("{k} {}", run["counts"][k].as_u64().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        message: text(&run["message"]),
+        has_tryback: !run["tryback"].is_null(),
+        failed_only,
+        lines,
+    })
+}
+
+async fn tryback(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let service = c.service.clone();
+    match tokio::task::spawn_blocking(move || service.tryback(id)).await {
+        Ok(Ok((name, bytes))) => {
+            let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], "_"));
+            let mut r = bytes.into_response();
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Ok(Err(e)) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::NOT_FOUND), e.message).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the tryback cannot be read").into_response(),
+    }
 }
