@@ -221,3 +221,24 @@ fn a_viewer_sees_no_run_buttons_and_cannot_start_a_run() {
     assert_eq!(refused.0, 403);
     assert!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM sync_runs") == ["0"]);
 }
+
+#[test]
+fn the_run_history_filters_by_tool_and_status() {
+    let (lms, c) = site();
+    let mut lms = lms;
+    lms.set("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+    lms.run_bytes("ok.csv", "username;firstname;lastname\nann;A;A\n", &[]);
+    lms.run_bytes("bad.csv", "username;firstname;lastname;email\nbob;B;B;nope\n", &[]);
+    lms.cohorts_file("members", "c.csv", "cname;cidnumber\nStaff;ST\n", &[]);
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let all = c.get("/runs", &session);
+    assert_eq!(all.0, 200);
+    for input in ["ok.csv", "bad.csv", "c.csv"] {
+        assert!(all.2.contains(input), "{input}");
+    }
+    let users = c.get("/runs?tool=users&status=", &session);
+    assert!(users.2.contains("ok.csv") && users.2.contains("bad.csv") && !users.2.contains("c.csv"));
+    let failed = c.get("/runs?tool=users&status=failed", &session);
+    assert!(failed.2.contains("bad.csv") && !failed.2.contains("ok.csv"), "{}", failed.2);
+    assert_eq!(c.get("/runs", "").0, 303);
+}

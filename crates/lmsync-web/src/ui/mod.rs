@@ -32,7 +32,7 @@ pub fn routes(console: Console) -> Router {
         .route("/", get(dashboard))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route("/runs", post(start_run))
+        .route("/runs", get(runs_page).post(start_run))
         .route("/runs/{id}", get(run_page))
         .route("/runs/{id}/tryback", get(tryback))
         .with_state(console)
@@ -52,6 +52,7 @@ struct TaskRow {
 }
 
 struct RunRow {
+    trigger: String,
     id: i64,
     tool: String,
     status: String,
@@ -200,25 +201,7 @@ async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    let runs = status["recent_runs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| RunRow {
-                    id: r["id"].as_i64().unwrap_or(0),
-                    tool: format!("{} {}", text(&r["tool"]), text(&r["operation"])).trim().to_string(),
-                    status: text(&r["status"]),
-                    input: text(&r["input"]).rsplit('/').next().unwrap_or("").to_string(),
-                    counts: ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
-                        .iter()
-                        .filter_map(|k| r["counts"][k].as_u64().filter(|n| *n > 0).map(|n| format!("{k} {n}")))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    started: when(r["started_at"].as_i64()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let runs = status["recent_runs"].as_array().map(|a| a.iter().map(run_row).collect()).unwrap_or_default();
     html(DashboardPage {
         version: text(&status["version"]),
         username: s.username,
@@ -366,4 +349,71 @@ async fn tryback(
         Ok(Err(e)) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::NOT_FOUND), e.message).into_response(),
         Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the tryback cannot be read").into_response(),
     }
+}
+
+/// A run of the API's JSON as a table row.
+fn run_row(r: &Value) -> RunRow {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    RunRow {
+        trigger: text(&r["trigger"]).split(' ').next().unwrap_or("").to_string(),
+        id: r["id"].as_i64().unwrap_or(0),
+        tool: format!("{} {}", text(&r["tool"]), text(&r["operation"])).trim().to_string(),
+        status: text(&r["status"]),
+        input: text(&r["input"]).rsplit('/').next().unwrap_or("").to_string(),
+        counts: ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
+            .iter()
+            .filter_map(|k| r["counts"][k].as_u64().filter(|n| *n > 0).map(|n| format!("{k} {n}")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        started: when(r["started_at"].as_i64()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "runs.html")]
+struct RunsPage {
+    tools: Vec<&'static str>,
+    statuses: Vec<&'static str>,
+    tool: String,
+    status: String,
+    runs: Vec<RunRow>,
+}
+
+#[derive(Deserialize)]
+struct RunsQuery {
+    tool: Option<String>,
+    status: Option<String>,
+}
+
+async fn runs_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<RunsQuery>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let service = c.service.clone();
+    let all = match tokio::task::spawn_blocking(move || service.runs(1000)).await {
+        Ok(Ok(v)) => v,
+        _ => return (StatusCode::INTERNAL_SERVER_ERROR, "the runs cannot be read").into_response(),
+    };
+    let (tool, status) = (q.tool.unwrap_or_default(), q.status.unwrap_or_default());
+    let runs = all
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| tool.is_empty() || r["tool"] == tool.as_str())
+                .filter(|r| status.is_empty() || r["status"] == status.as_str())
+                .map(run_row)
+                .collect()
+        })
+        .unwrap_or_default();
+    html(RunsPage {
+        tools: vec!["users", "courses", "enrols", "groups", "cohorts", "userpictures"],
+        statuses: vec!["running", "succeeded", "failed", "aborted", "interrupted", "cancelled"],
+        tool,
+        status,
+        runs,
+    })
 }
