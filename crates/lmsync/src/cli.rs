@@ -261,6 +261,10 @@ pub struct ExportArgs {
     /// CSV delimiter (default: csv.delimiter, or `;` when that is `auto`).
     #[arg(long)]
     pub delimiter: Option<String>,
+    /// Write text values as they are in CSV. By default a value starting with = + - @ or a tab
+    /// gets a leading ' so a spreadsheet never runs it as a formula.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

@@ -82,6 +82,20 @@ fn cell(v: &serde_json::Value) -> String {
     }
 }
 
+/// A text value made safe for a spreadsheet (CSV formula injection): one starting with a
+/// character that starts a formula gets a leading `'`, which spreadsheets show as text.
+fn inert(v: String) -> String {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{v}") } else { v }
+}
+
+/// The CSV cells of a row: text neutralised unless `--raw` (numbers are left as they are).
+fn csv_cell(v: &serde_json::Value, raw: bool) -> String {
+    match v {
+        serde_json::Value::String(s) if !raw => inert(s.clone()),
+        other => cell(other),
+    }
+}
+
 pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
     let store = app.store()?;
     let table = match args.what {
@@ -116,8 +130,11 @@ pub fn export(app: &App, args: ExportArgs) -> Result<i32> {
             let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(&mut out);
             w.write_record(&header)?;
             store.each_user(|u| {
-                let mut row: Vec<String> = values(u).iter().map(cell).collect();
-                row.extend(fields.iter().map(|f| u.profile.get(f).cloned().unwrap_or_default()));
+                let mut row: Vec<String> = values(u).iter().map(|v| csv_cell(v, args.raw)).collect();
+                row.extend(fields.iter().map(|f| {
+                    let v = u.profile.get(f).cloned().unwrap_or_default();
+                    if args.raw { v } else { inert(v) }
+                }));
                 w.write_record(&row).map_err(|e| lmsync_sqlite::StoreError::Invalid(e.to_string()))
             })?;
             w.flush()?;
@@ -177,7 +194,8 @@ fn export_table(
             let mut w = csv::WriterBuilder::new().delimiter(delimiter(args, app)?).from_writer(&mut out);
             w.write_record(columns)?;
             store.each_row(sql, |row| {
-                w.write_record(row.iter().map(cell)).map_err(|e| lmsync_sqlite::StoreError::Invalid(e.to_string()))
+                w.write_record(row.iter().map(|v| csv_cell(v, args.raw)))
+                    .map_err(|e| lmsync_sqlite::StoreError::Invalid(e.to_string()))
             })?;
             w.flush()?;
         }
@@ -198,4 +216,20 @@ fn export_table(
     }
     out.flush()?;
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_made_inert() {
+        assert_eq!(inert("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
+        for v in ["+1", "-dash", "@SUM(A1)", "\tx"] {
+            assert!(inert(v.into()).starts_with('\''), "{v}");
+        }
+        assert_eq!(inert("Doe".into()), "Doe");
+        assert_eq!(csv_cell(&serde_json::json!(-5), false), "-5", "numbers are numbers");
+        assert_eq!(csv_cell(&serde_json::json!("-dash"), true), "-dash", "--raw keeps values");
+    }
 }
