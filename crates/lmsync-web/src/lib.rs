@@ -62,6 +62,12 @@ pub trait Service: Send + Sync + 'static {
     fn tryback(&self, id: i64) -> Result<(String, Vec<u8>), ApiError>;
     /// Stores a file at the area root; returns its path in the area.
     fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError>;
+    /// The entries of a folder of the file area (`""` = its root): name, folder or not, size,
+    /// modification time.
+    fn list_files(&self, folder: &str) -> Result<Value, ApiError>;
+    /// A file of the area: its name and bytes.
+    fn read_file(&self, path: &str) -> Result<(String, Vec<u8>), ApiError>;
+    fn delete_file(&self, path: &str) -> Result<(), ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
     /// Runs lines sent as JSON (see [`LinesBody`]) and answers with the finished run and its

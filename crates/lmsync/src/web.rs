@@ -25,6 +25,24 @@ impl WebService {
     fn app(&self) -> Result<App, ApiError> {
         App::open(&self.root).map_err(|e| internal(format!("{e:#}")))
     }
+
+    /// A path of the file area: relative, no `..`, no hidden part, and still inside the area
+    /// once symbolic links are resolved.
+    fn inside(&self, rel: &str) -> Result<PathBuf, ApiError> {
+        let bad = || ApiError::bad_request("file.bad_name", format!("{rel:?} is not a path of the file area"));
+        let rel = rel.trim_matches('/');
+        if rel.split('/').any(|p| p == ".." || p.starts_with('.') || p.contains(['\\', '\0'])) {
+            return Err(bad());
+        }
+        let area = self.app()?.area();
+        let root = area.root().canonicalize().map_err(internal)?;
+        let path = root.join(rel);
+        match path.canonicalize() {
+            Ok(real) if real.starts_with(&root) => Ok(real),
+            Ok(_) => Err(bad()),
+            Err(_) => Err(ApiError::not_found("file.not_found", format!("the file area has no {rel}"))),
+        }
+    }
 }
 
 /// A run as the API shows it.
@@ -168,6 +186,42 @@ impl Service for WebService {
         std::fs::write(&tmp, bytes).and_then(|_| std::fs::File::open(&tmp)?.sync_all()).map_err(internal)?;
         std::fs::rename(&tmp, area.root().join(name)).map_err(internal)?;
         Ok(json!({ "file": name, "bytes": bytes.len() }))
+    }
+
+    fn list_files(&self, folder: &str) -> Result<Value, ApiError> {
+        let dir = self.inside(folder)?;
+        let mut entries = Vec::new();
+        for e in std::fs::read_dir(&dir).map_err(|e| ApiError::not_found("file.not_found", format!("{folder}: {e}")))? {
+            let e = e.map_err(internal)?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            let meta = e.metadata().map_err(internal)?;
+            let modified =
+                meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_secs());
+            entries.push(json!({ "name": name, "folder": meta.is_dir(), "bytes": meta.len(), "modified": modified }));
+        }
+        entries.sort_by(|a, b| {
+            (b["folder"].as_bool(), a["name"].as_str()).cmp(&(a["folder"].as_bool(), b["name"].as_str()))
+        });
+        Ok(json!({ "folder": folder, "entries": entries }))
+    }
+
+    fn read_file(&self, path: &str) -> Result<(String, Vec<u8>), ApiError> {
+        let file = self.inside(path)?;
+        let bytes = std::fs::read(&file).map_err(|e| ApiError::not_found("file.not_found", format!("{path}: {e}")))?;
+        Ok((file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), bytes))
+    }
+
+    fn delete_file(&self, path: &str) -> Result<(), ApiError> {
+        let file = self.inside(path)?;
+        if !file.is_file() {
+            return Err(ApiError::not_found("file.not_found", format!("{path} is not a file of the area")));
+        }
+        std::fs::remove_file(&file).map_err(internal)?;
+        tracing::info!("{path} deleted from the file area through the console");
+        Ok(())
     }
 
     fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError> {

@@ -242,3 +242,45 @@ fn the_run_history_filters_by_tool_and_status() {
     assert!(failed.2.contains("bad.csv") && !failed.2.contains("ok.csv"), "{}", failed.2);
     assert_eq!(c.get("/runs", "").0, 303);
 }
+
+#[test]
+fn the_file_manager_lists_uploads_downloads_and_deletes_inside_the_area_only() {
+    let (lms, c) = site();
+    std::fs::create_dir_all(lms.files().join("in")).unwrap();
+    std::fs::write(lms.files().join("in/enrols & more.csv"), "cmd;cid;uid\n").unwrap();
+    std::fs::write(lms.data.join("secret.txt"), "outside").unwrap();
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let root = c.get("/files", &session);
+    assert_eq!(root.0, 200);
+    assert!(root.2.contains(">in/<") && root.2.contains(">archives/<"), "{}", root.2);
+    let sub = c.get("/files?dir=in", &session);
+    assert!(sub.2.contains("enrols &#38; more.csv"), "{}", sub.2);
+    let got = c.get("/files/download?path=in%2Fenrols%20%26%20more.csv", &session);
+    assert_eq!((got.0, got.2.as_str()), (200, "cmd;cid;uid\n"));
+    assert!(header(&got, "content-disposition")[0].starts_with("attachment"));
+    for escape in ["../secret.txt", "/etc/passwd", "in/../../secret.txt", ".hidden"] {
+        let tried = c.get(&format!("/files/download?path={escape}"), &session);
+        assert!(tried.0 == 400 || tried.0 == 404, "{escape}: {}", tried.0);
+        assert!(!tried.2.contains("outside"));
+    }
+    // Upload (multipart, with the session's CSRF token), then delete.
+    let csrf = form_csrf(&root.2);
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"groups.csv\"\r\nContent-Type: text/csv\r\n\r\ngroupid;name\r\n--{boundary}--\r\n"
+    );
+    let mut r = c
+        .agent
+        .post(format!("{}/files/upload", c.base))
+        .header("Cookie", &session)
+        .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
+        .send(body.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303, "{}", r.body_mut().read_to_string().unwrap_or_default());
+    assert_eq!(std::fs::read_to_string(lms.files().join("groups.csv")).unwrap(), "groupid;name");
+    assert_eq!(c.post("/files/delete", &session, &[("csrf", "nope"), ("path", "groups.csv")]).0, 403);
+    assert_eq!(c.post("/files/delete", &session, &[("csrf", &csrf), ("path", "groups.csv")]).0, 303);
+    assert!(!lms.files().join("groups.csv").exists());
+    assert_eq!(c.post("/files/delete", &session, &[("csrf", &csrf), ("path", "../secret.txt")]).0, 400);
+    assert!(lms.data.join("secret.txt").exists());
+}

@@ -35,6 +35,10 @@ pub fn routes(console: Console) -> Router {
         .route("/runs", get(runs_page).post(start_run))
         .route("/runs/{id}", get(run_page))
         .route("/runs/{id}/tryback", get(tryback))
+        .route("/files", get(files_page))
+        .route("/files/download", get(download))
+        .route("/files/upload", post(upload))
+        .route("/files/delete", post(delete))
         .with_state(console)
 }
 
@@ -416,4 +420,193 @@ async fn runs_page(
         status,
         runs,
     })
+}
+
+struct FileRow {
+    name: String,
+    path: String,
+    /// `path` percent-encoded, for links.
+    query: String,
+    folder: bool,
+    bytes: u64,
+    modified: String,
+}
+
+#[derive(Template)]
+#[template(path = "files.html")]
+struct FilesPage {
+    folder: String,
+    parent: String,
+    notice: Option<String>,
+    entries: Vec<FileRow>,
+    may_write: bool,
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct DirQuery {
+    dir: Option<String>,
+    notice: Option<String>,
+}
+
+async fn files_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<DirQuery>,
+) -> Response {
+    let Some((_, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    let folder = q.dir.unwrap_or_default().trim_matches('/').to_string();
+    let service = c.service.clone();
+    let f = folder.clone();
+    let listing = match tokio::task::spawn_blocking(move || service.list_files(&f)).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message).into_response();
+        }
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the folder cannot be read").into_response(),
+    };
+    let entries = listing["entries"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    let name = e["name"].as_str().unwrap_or("").to_string();
+                    let path = if folder.is_empty() { name.clone() } else { format!("{folder}/{name}") };
+                    FileRow {
+                        query: encode(&path),
+                        path,
+                        name,
+                        folder: e["folder"].as_bool().unwrap_or(false),
+                        bytes: e["bytes"].as_u64().unwrap_or(0),
+                        modified: when(e["modified"].as_i64()),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    html(FilesPage {
+        parent: encode(&folder.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default()),
+        folder,
+        notice: q.notice,
+        entries,
+        may_write: s.role.allows(Role::Operator),
+        csrf: s.csrf,
+    })
+}
+
+#[derive(Deserialize)]
+struct PathQuery {
+    path: String,
+}
+
+async fn download(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<PathQuery>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let service = c.service.clone();
+    match tokio::task::spawn_blocking(move || service.read_file(&q.path)).await {
+        Ok(Ok((name, bytes))) => attachment(&name, bytes),
+        Ok(Err(e)) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::NOT_FOUND), e.message).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the file cannot be read").into_response(),
+    }
+}
+
+/// A download: bytes as an attachment (never rendered by the browser).
+fn attachment(name: &str, bytes: Vec<u8>) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", name.replace(['"', '\\', '\r', '\n'], "_"));
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+async fn upload(State(c): State<Console>, headers: HeaderMap, mut form: axum::extract::Multipart) -> Response {
+    let Some((_, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    if !s.role.allows(Role::Operator) {
+        return (StatusCode::FORBIDDEN, "uploading needs the operator role").into_response();
+    }
+    let mut csrf_ok = false;
+    let mut stored = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return (StatusCode::BAD_REQUEST, format!("the upload is broken: {e}")).into_response(),
+        };
+        match field.name() {
+            Some("csrf") => csrf_ok = field.text().await.is_ok_and(|t| t == s.csrf),
+            Some("file") if csrf_ok => {
+                let name = field.file_name().unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_string();
+                let bytes = match field.bytes().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return (StatusCode::PAYLOAD_TOO_LARGE, format!("the upload is too large or broken: {e}"))
+                            .into_response();
+                    }
+                };
+                let service = c.service.clone();
+                let n = name.clone();
+                match tokio::task::spawn_blocking(move || service.upload(&n, &bytes)).await {
+                    Ok(Ok(_)) => stored.push(name),
+                    Ok(Err(e)) => {
+                        return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message)
+                            .into_response();
+                    }
+                    Err(_) => {
+                        return (StatusCode::INTERNAL_SERVER_ERROR, "the file could not be stored").into_response();
+                    }
+                }
+            }
+            _ if !csrf_ok => return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response(),
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    let notice = format!("uploaded: {}", stored.join(", "));
+    Redirect::to(&format!("/files?notice={}", encode(&notice))).into_response()
+}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    csrf: String,
+    path: String,
+}
+
+async fn delete(State(c): State<Console>, headers: HeaderMap, Form(form): Form<DeleteForm>) -> Response {
+    let Some((_, s)) = session_of(&c, &headers) else { return Redirect::to("/login").into_response() };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    if !s.role.allows(Role::Operator) {
+        return (StatusCode::FORBIDDEN, "deleting needs the operator role").into_response();
+    }
+    let service = c.service.clone();
+    let path = form.path.clone();
+    match tokio::task::spawn_blocking(move || service.delete_file(&path)).await {
+        Ok(Ok(())) => {
+            let dir = form.path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
+            Redirect::to(&format!("/files?dir={}&notice={}", encode(&dir), encode(&format!("deleted {}", form.path))))
+                .into_response()
+        }
+        Ok(Err(e)) => (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message).into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the file could not be deleted").into_response(),
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
