@@ -68,6 +68,14 @@ pub trait Service: Send + Sync + 'static {
     /// A file of the area: its name and bytes.
     fn read_file(&self, path: &str) -> Result<(String, Vec<u8>), ApiError>;
     fn delete_file(&self, path: &str) -> Result<(), ApiError>;
+    /// Console accounts and API tokens: `{accounts: [{name, role, created}], tokens: [...]}`.
+    fn access(&self) -> Result<Value, ApiError>;
+    /// Creates an account or resets its password and role; returns the new password.
+    fn set_account(&self, name: &str, role: Role) -> Result<String, ApiError>;
+    fn remove_account(&self, name: &str) -> Result<(), ApiError>;
+    /// Creates a token; returns it (it is shown once).
+    fn create_token(&self, name: &str, role: Role) -> Result<String, ApiError>;
+    fn revoke_token(&self, name: &str) -> Result<(), ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
     /// Runs lines sent as JSON (see [`LinesBody`]) and answers with the finished run and its

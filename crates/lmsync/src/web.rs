@@ -90,6 +90,17 @@ fn jobs(tool: &str, op: Option<&str>) -> Result<Vec<Job>, ApiError> {
     })
 }
 
+/// An account or token name: letters, digits and `._@-`.
+fn grant_name(name: &str) -> Result<&str, ApiError> {
+    let ok =
+        !name.is_empty() && name.len() <= 100 && name.chars().all(|c| c.is_ascii_alphanumeric() || "._@-".contains(c));
+    if ok {
+        Ok(name)
+    } else {
+        Err(ApiError::bad_request("access.bad_name", format!("{name:?}: use letters, digits and . _ @ -")))
+    }
+}
+
 /// A file name for the area root: no folder, nothing hidden.
 fn safe_name(name: &str) -> Result<&str, ApiError> {
     let ok = !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0']) && name.len() <= 200;
@@ -222,6 +233,49 @@ impl Service for WebService {
         std::fs::remove_file(&file).map_err(internal)?;
         tracing::info!("{path} deleted from the file area through the console");
         Ok(())
+    }
+
+    fn access(&self) -> Result<Value, ApiError> {
+        let store = self.app()?.store().map_err(internal)?;
+        let list = |grants: Vec<lmsync_sqlite::Grant>| -> Vec<Value> {
+            grants.iter().map(|g| json!({ "name": g.name, "role": g.role.as_str(), "created": g.created })).collect()
+        };
+        Ok(
+            json!({ "accounts": list(store.accounts().map_err(internal)?), "tokens": list(store.tokens().map_err(internal)?) }),
+        )
+    }
+
+    fn set_account(&self, name: &str, role: Role) -> Result<String, ApiError> {
+        let name = grant_name(name)?;
+        let password = lmsync_core::access::new_password();
+        self.app()?.store().map_err(internal)?.set_account(name, &password, role).map_err(internal)?;
+        tracing::info!("console account {name} set ({}) through the console", role.as_str());
+        Ok(password)
+    }
+
+    fn remove_account(&self, name: &str) -> Result<(), ApiError> {
+        if self.app()?.store().map_err(internal)?.remove_account(name).map_err(internal)? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("account.not_found", format!("no account {name}")))
+        }
+    }
+
+    fn create_token(&self, name: &str, role: Role) -> Result<String, ApiError> {
+        let name = grant_name(name)?;
+        self.app()?
+            .store()
+            .map_err(internal)?
+            .create_token(name, role)
+            .map_err(|e| ApiError::bad_request("token.refused", e.to_string()))
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<(), ApiError> {
+        if self.app()?.store().map_err(internal)?.revoke_token(name).map_err(internal)? {
+            Ok(())
+        } else {
+            Err(ApiError::not_found("token.not_found", format!("no token {name}")))
+        }
     }
 
     fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError> {

@@ -284,3 +284,46 @@ fn the_file_manager_lists_uploads_downloads_and_deletes_inside_the_area_only() {
     assert_eq!(c.post("/files/delete", &session, &[("csrf", &csrf), ("path", "../secret.txt")]).0, 400);
     assert!(lms.data.join("secret.txt").exists());
 }
+
+#[test]
+fn only_admins_manage_accounts_and_tokens_whose_secrets_show_once() {
+    let (lms, c) = site();
+    let r = lms.exec(&["accounts", "set", "root", "--role", "admin", "--password-env", "CONSOLE_PW"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let operator = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    assert_eq!(c.get("/admin/access", &operator).0, 403, "operators cannot reach it");
+    let admin = set_cookie(&log_in(&c, "root", "correct horse battery"), "lmsync_session");
+    let page = c.get("/admin/access", &admin);
+    assert_eq!(page.0, 200);
+    assert!(page.2.contains(">ops<") && page.2.contains(">root<"), "{}", page.2);
+    let csrf = form_csrf(&page.2);
+    assert_eq!(c.post("/admin/tokens", &admin, &[("csrf", "x"), ("name", "erp"), ("role", "operator")]).0, 403);
+    let made = c.post("/admin/tokens", &admin, &[("csrf", &csrf), ("name", "erp"), ("role", "operator")]);
+    assert_eq!(made.0, 200);
+    let at = made.2.find("<code>").expect("the token is shown") + "<code>".len();
+    let token = made.2[at..].split('<').next().unwrap().to_string();
+    assert!(token.starts_with("lms_"));
+    assert!(!c.get("/admin/access", &admin).2.contains(&token), "shown once");
+    // The token works on the API with its role.
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let status = |t: &str| {
+        agent
+            .get(format!("{}/api/v1/runs", c.base))
+            .header("Authorization", &format!("Bearer {t}"))
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status(&token), 200);
+    let revoked = c.post("/admin/tokens/revoke", &admin, &[("csrf", &csrf), ("name", "erp")]);
+    assert!(revoked.2.contains("token erp revoked"), "{}", revoked.2);
+    assert_eq!(status(&token), 401);
+    // An account created here logs in with the password shown once.
+    let made = c.post("/admin/accounts", &admin, &[("csrf", &csrf), ("name", "viewer1"), ("role", "viewer")]);
+    let at = made.2.find("<code>").unwrap() + "<code>".len();
+    let password = made.2[at..].split('<').next().unwrap().to_string();
+    assert_eq!(log_in(&c, "viewer1", &password).0, 303);
+    let bad = c.post("/admin/accounts", &admin, &[("csrf", &csrf), ("name", "bad name!"), ("role", "viewer")]);
+    assert!(bad.2.contains("use letters, digits"), "{}", bad.2);
+}

@@ -35,6 +35,11 @@ pub fn routes(console: Console) -> Router {
         .route("/runs", get(runs_page).post(start_run))
         .route("/runs/{id}", get(run_page))
         .route("/runs/{id}/tryback", get(tryback))
+        .route("/admin/access", get(access_page))
+        .route("/admin/accounts", post(set_account))
+        .route("/admin/accounts/remove", post(remove_account))
+        .route("/admin/tokens", post(create_token))
+        .route("/admin/tokens/revoke", post(revoke_token))
         .route("/files", get(files_page))
         .route("/files/download", get(download))
         .route("/files/upload", post(upload))
@@ -73,6 +78,7 @@ struct DashboardPage {
     role: &'static str,
     csrf: String,
     may_run: bool,
+    is_admin: bool,
     tasks: Vec<TaskRow>,
     runs: Vec<RunRow>,
     waiting: Vec<String>,
@@ -211,6 +217,7 @@ async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Response {
         username: s.username,
         role: s.role.as_str(),
         may_run: s.role.allows(Role::Operator),
+        is_admin: s.role.allows(Role::Admin),
         csrf: s.csrf,
         tasks,
         runs,
@@ -609,4 +616,123 @@ fn encode(v: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+struct GrantRow {
+    name: String,
+    role: String,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "access.html")]
+struct AccessPage {
+    csrf: String,
+    accounts: Vec<GrantRow>,
+    tokens: Vec<GrantRow>,
+    /// What was just created and its secret, shown once.
+    secret: Option<(String, String)>,
+    notice: Option<String>,
+}
+
+/// The session of an admin, or the response refusing the request.
+fn admin(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
+    match session_of(c, headers) {
+        None => Err(Redirect::to("/login").into_response()),
+        Some((_, s)) if s.role.allows(Role::Admin) => Ok(s),
+        Some(_) => Err((StatusCode::FORBIDDEN, "this page is for administrators").into_response()),
+    }
+}
+
+async fn render_access(c: &Console, s: Session, secret: Option<(String, String)>, notice: Option<String>) -> Response {
+    let service = c.service.clone();
+    let all = match tokio::task::spawn_blocking(move || service.access()).await {
+        Ok(Ok(v)) => v,
+        _ => return (StatusCode::INTERNAL_SERVER_ERROR, "accounts cannot be read").into_response(),
+    };
+    let rows = |v: &Value| -> Vec<GrantRow> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|g| GrantRow {
+                        name: g["name"].as_str().unwrap_or("").to_string(),
+                        role: g["role"].as_str().unwrap_or("").to_string(),
+                        created: when(g["created"].as_i64()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    html(AccessPage { csrf: s.csrf, accounts: rows(&all["accounts"]), tokens: rows(&all["tokens"]), secret, notice })
+}
+
+async fn access_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+    match admin(&c, &headers) {
+        Ok(s) => render_access(&c, s, None, None).await,
+        Err(r) => r,
+    }
+}
+
+#[derive(Deserialize)]
+struct GrantForm {
+    csrf: String,
+    name: String,
+    role: Option<String>,
+}
+
+/// Checks an admin form; runs `act` on the blocking pool; shows the page again with its result.
+async fn admin_action(
+    c: Console,
+    headers: HeaderMap,
+    form: GrantForm,
+    act: impl FnOnce(Arc<dyn Service>, String, Role) -> Result<(Option<(String, String)>, String), crate::ApiError>
+    + Send
+    + 'static,
+) -> Response {
+    let s = match admin(&c, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    let role = Role::parse(form.role.as_deref().unwrap_or("viewer")).unwrap_or(Role::Viewer);
+    let service = c.service.clone();
+    match tokio::task::spawn_blocking(move || act(service, form.name, role)).await {
+        Ok(Ok((secret, notice))) => render_access(&c, s, secret, Some(notice)).await,
+        Ok(Err(e)) => render_access(&c, s, None, Some(e.message)).await,
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "the change failed").into_response(),
+    }
+}
+
+async fn set_account(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Response {
+    admin_action(c, headers, form, |s, name, role| {
+        let password = s.set_account(&name, role)?;
+        Ok((Some((format!("Password of {name}"), password)), format!("account {name} set ({})", role.as_str())))
+    })
+    .await
+}
+
+async fn remove_account(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Response {
+    admin_action(c, headers, form, |s, name, _| {
+        s.remove_account(&name)?;
+        Ok((None, format!("account {name} removed")))
+    })
+    .await
+}
+
+async fn create_token(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Response {
+    admin_action(c, headers, form, |s, name, role| {
+        let token = s.create_token(&name, role)?;
+        Ok((Some((format!("Token {name}"), token)), format!("token {name} created ({})", role.as_str())))
+    })
+    .await
+}
+
+async fn revoke_token(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Response {
+    admin_action(c, headers, form, |s, name, _| {
+        s.revoke_token(&name)?;
+        Ok((None, format!("token {name} revoked")))
+    })
+    .await
 }
