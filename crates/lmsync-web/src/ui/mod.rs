@@ -636,11 +636,11 @@ struct AccessPage {
 }
 
 /// The session of an admin, or the response refusing the request.
-fn admin(c: &Console, headers: &HeaderMap) -> Result<Session, Response> {
+fn admin(c: &Console, headers: &HeaderMap) -> Result<Session, Box<Response>> {
     match session_of(c, headers) {
-        None => Err(Redirect::to("/login").into_response()),
+        None => Err(Box::new(Redirect::to("/login").into_response())),
         Some((_, s)) if s.role.allows(Role::Admin) => Ok(s),
-        Some(_) => Err((StatusCode::FORBIDDEN, "this page is for administrators").into_response()),
+        Some(_) => Err(Box::new((StatusCode::FORBIDDEN, "this page is for administrators").into_response())),
     }
 }
 
@@ -669,7 +669,7 @@ async fn render_access(c: &Console, s: Session, secret: Option<(String, String)>
 async fn access_page(State(c): State<Console>, headers: HeaderMap) -> Response {
     match admin(&c, &headers) {
         Ok(s) => render_access(&c, s, None, None).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -691,7 +691,7 @@ async fn admin_action(
 ) -> Response {
     let s = match admin(&c, &headers) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if s.csrf != form.csrf {
         return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
