@@ -480,7 +480,7 @@ impl WebService {
                 },
             )
             .map_err(internal)?;
-        Ok(json!({ "export": what, "offset": offset, "limit": limit, "rows": rows }))
+        Ok(json!({ "export": what, "columns": columns, "offset": offset, "limit": limit, "rows": rows }))
     }
 }
 

@@ -327,3 +327,31 @@ fn only_admins_manage_accounts_and_tokens_whose_secrets_show_once() {
     let bad = c.post("/admin/accounts", &admin, &[("csrf", &csrf), ("name", "bad name!"), ("role", "viewer")]);
     assert!(bad.2.contains("use letters, digits"), "{}", bad.2);
 }
+
+#[test]
+fn the_data_browser_pages_and_filters_every_export() {
+    let (lms, c) = site();
+    let mut file = String::from("username;firstname;lastname\n");
+    let mut members = String::from("cname;cidnumber;userid\n");
+    for i in 0..150 {
+        file.push_str(&format!("m{i:03};M;M\n"));
+        members.push_str(&format!("Big;BIG;m{i:03}\n"));
+    }
+    let mut lms = lms;
+    lms.set("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+    assert_eq!(lms.run_bytes("u.csv", file, &[]).code, 0);
+    assert_eq!(lms.cohorts_file("members", "c.csv", members, &[]).code, 0);
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let index = c.get("/data", &session);
+    assert!(index.2.contains("/data/cohort-members"));
+    let first = c.get("/data/cohort-members", &session);
+    assert_eq!(first.0, 200);
+    assert!(first.2.contains(">m000<") && first.2.contains(">m099<") && !first.2.contains(">m100<"), "100 rows a page");
+    assert!(first.2.contains("offset=100") && first.2.contains(">Next<"));
+    let second = c.get("/data/cohort-members?column=&value=&offset=100", &session);
+    assert!(second.2.contains(">m149<") && !second.2.contains(">Next<"), "{}", second.2);
+    let one = c.get("/data/cohort-members?column=username&value=m042", &session);
+    assert!(one.2.contains(">m042<") && !one.2.contains(">m043<"));
+    assert_eq!(c.get("/data/secrets", &session).0, 404);
+    assert_eq!(c.get("/data/cohorts", "").0, 303);
+}

@@ -40,6 +40,8 @@ pub fn routes(console: Console) -> Router {
         .route("/admin/accounts/remove", post(remove_account))
         .route("/admin/tokens", post(create_token))
         .route("/admin/tokens/revoke", post(revoke_token))
+        .route("/data", get(data_index))
+        .route("/data/{what}", get(data_page))
         .route("/files", get(files_page))
         .route("/files/download", get(download))
         .route("/files/upload", post(upload))
@@ -735,4 +737,122 @@ async fn revoke_token(State(c): State<Console>, headers: HeaderMap, Form(form): 
         Ok((None, format!("token {name} revoked")))
     })
     .await
+}
+
+const KINDS: [&str; 12] = [
+    "categories",
+    "courses",
+    "sections",
+    "course-links",
+    "enrolments",
+    "groups",
+    "groupings",
+    "group-members",
+    "cohorts",
+    "cohort-members",
+    "cohort-bindings",
+    "pictures",
+];
+const PAGE: usize = 100;
+
+#[derive(Template)]
+#[template(path = "data.html")]
+struct DataPage {
+    kinds: Vec<&'static str>,
+    what: String,
+    columns: Vec<String>,
+    column: String,
+    value: String,
+    column_q: String,
+    value_q: String,
+    rows: Vec<Vec<String>>,
+    offset: usize,
+    previous: usize,
+    next: usize,
+    more: bool,
+}
+
+async fn data_index(State(c): State<Console>, headers: HeaderMap) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    html(DataPage {
+        kinds: KINDS.to_vec(),
+        what: String::new(),
+        columns: Vec::new(),
+        column: String::new(),
+        value: String::new(),
+        column_q: String::new(),
+        value_q: String::new(),
+        rows: Vec::new(),
+        offset: 0,
+        previous: 0,
+        next: 0,
+        more: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct DataQuery {
+    column: Option<String>,
+    value: Option<String>,
+    offset: Option<usize>,
+}
+
+async fn data_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Path(what): axum::extract::Path<String>,
+    axum::extract::Query(q): axum::extract::Query<DataQuery>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let (column, value, offset) = (q.column.unwrap_or_default(), q.value.unwrap_or_default(), q.offset.unwrap_or(0));
+    let filters: Vec<(String, String)> =
+        if value.is_empty() || column.is_empty() { Vec::new() } else { vec![(column.clone(), value.clone())] };
+    let service = c.service.clone();
+    let w = what.clone();
+    // One row more than a page tells whether there is a next page.
+    let page = match tokio::task::spawn_blocking(move || service.export(&w, &filters, PAGE + 1, offset)).await {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            return (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message).into_response();
+        }
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "the data cannot be read").into_response(),
+    };
+    let rows_json = page["rows"].as_array().cloned().unwrap_or_default();
+    let columns: Vec<String> = page["columns"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let more = rows_json.len() > PAGE;
+    let rows = rows_json
+        .iter()
+        .take(PAGE)
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| match &r[c] {
+                    Value::String(s) => s.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    html(DataPage {
+        kinds: KINDS.to_vec(),
+        what,
+        column_q: encode(&column),
+        value_q: encode(&value),
+        columns,
+        column,
+        value,
+        rows,
+        offset,
+        previous: offset.saturating_sub(PAGE),
+        next: offset + PAGE,
+        more,
+    })
 }
