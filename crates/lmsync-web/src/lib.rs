@@ -76,6 +76,8 @@ pub trait Service: Send + Sync + 'static {
     /// Creates a token; returns it (it is shown once).
     fn create_token(&self, name: &str, role: Role) -> Result<String, ApiError>;
     fn revoke_token(&self, name: &str) -> Result<(), ApiError>;
+    /// Sends a test e-mail through `[smtp]` to `smtp.admins`; says to whom.
+    fn send_test_mail(&self) -> Result<String, ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.
     fn start_run(&self, body: RunBody) -> Result<Value, ApiError>;
     /// Runs lines sent as JSON (see [`LinesBody`]) and answers with the finished run and its

@@ -278,6 +278,24 @@ impl Service for WebService {
         }
     }
 
+    fn send_test_mail(&self) -> Result<String, ApiError> {
+        use lmsync_core::mail::Mailer;
+        let app = self.app()?;
+        let smtp = &app.settings.smtp;
+        let mailer = crate::mail::SmtpMailer::from_settings(smtp)
+            .map_err(|e| ApiError::bad_request("smtp.refused", format!("{e:#}")))?
+            .ok_or_else(|| ApiError::bad_request("smtp.off", "smtp.host is empty: no e-mail can be sent"))?;
+        if smtp.admins.is_empty() {
+            return Err(ApiError::bad_request("smtp.no_admins", "smtp.admins is empty: nobody to send to"));
+        }
+        for to in &smtp.admins {
+            mailer
+                .send(to, &format!("{} : test e-mail", app.settings.site_name), "lmsync can send you alarms.")
+                .map_err(|e| ApiError::bad_request("smtp.failed", format!("sending to {to} failed: {e}")))?;
+        }
+        Ok(smtp.admins.join(", "))
+    }
+
     fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError> {
         self.export_page(what, filters, limit, offset)
     }

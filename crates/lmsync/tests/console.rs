@@ -355,3 +355,58 @@ fn the_data_browser_pages_and_filters_every_export() {
     assert_eq!(c.get("/data/secrets", &session).0, 404);
     assert_eq!(c.get("/data/cohorts", "").0, 303);
 }
+
+#[test]
+fn admins_change_settings_and_send_a_test_e_mail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let maildir = tmp.path().join("maildir");
+    let mut smtp = Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(&maildir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with aiosmtpd");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "aiosmtpd did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let lms = Lms::new()
+        .with("LMSYNC_WEB__LISTEN", "127.0.0.1:0")
+        .with("CONSOLE_PW", "correct horse battery")
+        .with("LMSYNC_SMTP__HOST", "127.0.0.1")
+        .with("LMSYNC_SMTP__PORT", &port.to_string())
+        .with("LMSYNC_SMTP__TLS", "none")
+        .with("LMSYNC_SMTP__FROM", "lmsync@example.org")
+        .with("LMSYNC_SMTP__ADMINS", "[\"ops@example.org\"]");
+    assert_eq!(lms.exec(&["accounts", "set", "root", "--role", "admin", "--password-env", "CONSOLE_PW"]).code, 0);
+    assert_eq!(lms.exec(&["accounts", "set", "ops", "--role", "operator", "--password-env", "CONSOLE_PW"]).code, 0);
+    let c = Console::start(&lms);
+    let operator = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    assert_eq!(c.get("/admin/settings", &operator).0, 403);
+    let admin = set_cookie(&log_in(&c, "root", "correct horse battery"), "lmsync_session");
+    let page = c.get("/admin/settings", &admin);
+    assert!(page.2.contains("users.allow_rename") && page.2.contains("false"), "{}", page.2);
+    let csrf = form_csrf(&page.2);
+    let set = c.post("/admin/settings", &admin, &[("csrf", &csrf), ("name", "users.allow_rename"), ("value", "true")]);
+    assert!(set.2.contains("users.allow_rename set"), "{}", set.2);
+    assert!(std::fs::read_to_string(lms.data.join("lmsync.toml")).unwrap().contains("allow_rename = true"));
+    let refused =
+        c.post("/admin/settings", &admin, &[("csrf", &csrf), ("name", "users.password_cost"), ("value", "99")]);
+    assert!(refused.2.contains("users.password_cost refused"), "{}", refused.2);
+    let sent = c.post("/admin/smtp-test", &admin, &[("csrf", &csrf)]);
+    assert!(sent.2.contains("test e-mail sent to ops@example.org"), "{}", sent.2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let received = loop {
+        let n = std::fs::read_dir(maildir.join("new")).map(|d| d.count()).unwrap_or(0);
+        if n > 0 || std::time::Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = smtp.kill();
+    let _ = smtp.wait();
+    assert_eq!(received, 1);
+}

@@ -40,6 +40,8 @@ pub fn routes(console: Console) -> Router {
         .route("/admin/accounts/remove", post(remove_account))
         .route("/admin/tokens", post(create_token))
         .route("/admin/tokens/revoke", post(revoke_token))
+        .route("/admin/settings", get(settings_page).post(set_setting))
+        .route("/admin/smtp-test", post(smtp_test))
         .route("/data", get(data_index))
         .route("/data/{what}", get(data_page))
         .route("/files", get(files_page))
@@ -855,4 +857,88 @@ async fn data_page(
         next: offset + PAGE,
         more,
     })
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    csrf: String,
+    notice: Option<String>,
+    /// `section.key` and its value in effect.
+    rows: Vec<(String, String)>,
+}
+
+async fn render_settings(c: &Console, s: Session, notice: Option<String>) -> Response {
+    let service = c.service.clone();
+    let all = match tokio::task::spawn_blocking(move || service.settings()).await {
+        Ok(Ok(v)) => v,
+        _ => return (StatusCode::INTERNAL_SERVER_ERROR, "the settings cannot be read").into_response(),
+    };
+    let mut rows = Vec::new();
+    if let Some(top) = all.as_object() {
+        for (name, v) in top {
+            match v.as_object() {
+                Some(section) => rows.extend(section.iter().map(|(k, v)| (format!("{name}.{k}"), v.to_string()))),
+                None => rows.push((name.clone(), v.to_string())),
+            }
+        }
+    }
+    html(SettingsPage { csrf: s.csrf, notice, rows })
+}
+
+async fn settings_page(State(c): State<Console>, headers: HeaderMap) -> Response {
+    match admin(&c, &headers) {
+        Ok(s) => render_settings(&c, s, None).await,
+        Err(r) => *r,
+    }
+}
+
+#[derive(Deserialize)]
+struct SettingForm {
+    csrf: String,
+    name: String,
+    value: String,
+}
+
+/// A value typed in a form: a JSON literal (number, true/false, list) when it is one, else text.
+fn typed(value: &str) -> Value {
+    match serde_json::from_str::<Value>(value.trim()) {
+        Ok(v @ (Value::Bool(_) | Value::Number(_) | Value::Array(_))) => v,
+        _ => Value::String(value.to_string()),
+    }
+}
+
+async fn set_setting(State(c): State<Console>, headers: HeaderMap, Form(form): Form<SettingForm>) -> Response {
+    let s = match admin(&c, &headers) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    let service = c.service.clone();
+    let (name, value) = (form.name.clone(), typed(&form.value));
+    let notice = match tokio::task::spawn_blocking(move || service.set_setting(&name, value)).await {
+        Ok(Ok(_)) => format!("{} set", form.name),
+        Ok(Err(e)) => format!("{} refused: {}", form.name, e.message),
+        Err(_) => "the setting could not be written".into(),
+    };
+    render_settings(&c, s, Some(notice)).await
+}
+
+async fn smtp_test(State(c): State<Console>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let s = match admin(&c, &headers) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    if s.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form expired: reload the page").into_response();
+    }
+    let service = c.service.clone();
+    let notice = match tokio::task::spawn_blocking(move || service.send_test_mail()).await {
+        Ok(Ok(to)) => format!("test e-mail sent to {to}"),
+        Ok(Err(e)) => format!("no test e-mail: {}", e.message),
+        Err(_) => "the test e-mail failed".into(),
+    };
+    render_settings(&c, s, Some(notice)).await
 }
