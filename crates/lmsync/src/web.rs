@@ -59,6 +59,22 @@ pub fn run_json(r: &RunInfo) -> Value {
     })
 }
 
+/// How far a running run is: lines handled, lines of its input (counted now), lines per
+/// second so far and the seconds left at that rate.
+fn progress(r: &RunInfo) -> Value {
+    let total = std::fs::File::open(&r.input).ok().map(|f| {
+        use std::io::BufRead;
+        std::io::BufReader::with_capacity(1 << 16, f).split(b'\n').count() as u64
+    });
+    let elapsed = (chrono::Utc::now().timestamp() - r.started_at).max(1) as f64;
+    let rate = r.last_line as f64 / elapsed;
+    let eta = match total {
+        Some(t) if rate > 0.0 && t > r.last_line => Some(((t - r.last_line) as f64 / rate).round() as u64),
+        _ => None,
+    };
+    json!({ "lines_done": r.last_line, "lines_total": total, "lines_per_second": rate.round() as u64, "seconds_left": eta })
+}
+
 /// The jobs of a tool and operation named in a request.
 fn jobs(tool: &str, op: Option<&str>) -> Result<Vec<Job>, ApiError> {
     let bad = || {
@@ -153,7 +169,13 @@ impl Service for WebService {
     fn run(&self, id: i64) -> Result<Value, ApiError> {
         let mut store = self.app()?.store().map_err(internal)?;
         match store.run(id).map_err(internal)? {
-            Some(r) => Ok(run_json(&r)),
+            Some(r) => {
+                let mut v = run_json(&r);
+                if r.status == lmsync_core::target::RunStatus::Running {
+                    v["progress"] = progress(&r);
+                }
+                Ok(v)
+            }
             None => Err(ApiError::not_found("run.not_found", format!("no run {id}"))),
         }
     }

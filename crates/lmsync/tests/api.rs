@@ -306,3 +306,33 @@ fn admins_read_and_set_settings_in_the_file_keeping_its_comments() {
     }
     assert!(std::fs::read_to_string(lms.data.join("lmsync.toml")).unwrap() == text, "refused values change nothing");
 }
+
+#[test]
+fn a_running_run_reports_its_progress() {
+    let (lms, api, [viewer, operator, _]) = setup();
+    let mut big = String::from("username;firstname;lastname\n");
+    for i in 0..60_000 {
+        big.push_str(&format!("p{i};F;L\n"));
+    }
+    std::fs::write(lms.files().join("big.csv"), &big).unwrap();
+    let (status, run) = api.call("POST", "/runs", Some(&operator), Some(br#"{"tool":"users","file":"big.csv"}"#));
+    assert_eq!(status, 200, "{run}");
+    let id = run["id"].as_i64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = None;
+    loop {
+        let (_, r) = api.call("GET", &format!("/runs/{id}"), Some(&viewer), None);
+        if r["status"] != "running" {
+            break;
+        }
+        // (The input may be archived between the status and the count: the total is then unknown.)
+        if r["progress"]["lines_done"].as_u64().is_some_and(|d| d > 0) && !r["progress"]["lines_total"].is_null() {
+            seen = Some(r["progress"].clone());
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let p = seen.expect("progress was seen while the run went on");
+    assert_eq!(p["lines_total"], 60_001, "{p}");
+    assert!(p["lines_per_second"].as_u64().unwrap() > 0, "{p}");
+}

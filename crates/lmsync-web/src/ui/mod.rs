@@ -249,6 +249,8 @@ struct RunPage {
     status: String,
     running: bool,
     last_line: u64,
+    /// "of N lines, R lines/s, about S s left" while running.
+    progress: String,
     counts: String,
     message: String,
     has_tryback: bool,
@@ -330,6 +332,20 @@ async fn run_page(
         running: status == "running",
         status,
         last_line: run["last_line"].as_u64().unwrap_or(0),
+        progress: {
+            let p = &run["progress"];
+            let mut parts = Vec::new();
+            if let Some(t) = p["lines_total"].as_u64() {
+                parts.push(format!("of {t}"));
+            }
+            if let Some(r) = p["lines_per_second"].as_u64().filter(|r| *r > 0) {
+                parts.push(format!("{r} lines/s"));
+            }
+            if let Some(s) = p["seconds_left"].as_u64() {
+                parts.push(format!("about {s} s left"));
+            }
+            parts.join(", ")
+        },
         counts: ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
             .iter()
             .map(|k| format!("{k} {}", run["counts"][k].as_u64().unwrap_or(0)))
