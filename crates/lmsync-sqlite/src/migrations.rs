@@ -14,16 +14,47 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_access.sql"),
 ];
 
-/// Brings the database schema up to date, each migration in its own transaction.
+/// Brings the database schema up to date, each migration in its own write transaction. The
+/// version is read again inside it: two processes opening a new database at once (a run and
+/// its progress bar, the service and a command) never apply a migration twice.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now as usize > i {
+            tx.commit()?;
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as u32)?;
         tx.commit()?;
     }
     Ok(MIGRATIONS.len() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_opened_at_once_on_a_new_database_migrate_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lms.db");
+        let opened: Vec<bool> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || crate::SqliteStore::open(&path).is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(opened.iter().all(|ok| *ok), "{opened:?}");
+        let conn = Connection::open(&path).unwrap();
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, latest());
+    }
 }
 
 /// Schema version this build expects.

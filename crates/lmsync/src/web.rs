@@ -61,7 +61,7 @@ pub fn run_json(r: &RunInfo) -> Value {
 
 /// How far a running run is: lines handled, lines of its input (counted now), lines per
 /// second so far and the seconds left at that rate.
-fn progress(r: &RunInfo) -> Value {
+pub fn progress(r: &RunInfo) -> Value {
     let total = std::fs::File::open(&r.input).ok().map(|f| {
         use std::io::BufRead;
         std::io::BufReader::with_capacity(1 << 16, f).split(b'\n').count() as u64

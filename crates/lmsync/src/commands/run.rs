@@ -67,7 +67,10 @@ pub fn run(app: &App, args: RunArgs) -> Result<i32> {
         }
     }
     for (job, file) in runs {
-        match app.run_tool(job, file, args.dry_run, args.confirm_deletes, "cli", Arc::new(AtomicBool::new(false)))? {
+        let bar = ProgressBar::start(app);
+        let ran = app.run_tool(job, file, args.dry_run, args.confirm_deletes, "cli", Arc::new(AtomicBool::new(false)));
+        drop(bar);
+        match ran? {
             Ok(summary) => {
                 print_summary(app, &summary);
                 code = code.max(summary.exit_code());
@@ -104,5 +107,65 @@ pub fn print_summary(app: &App, s: &RunSummary) {
     }
     if let Some(a) = &s.archive {
         println!("  archived as: {}", a.display());
+    }
+}
+
+/// On a terminal, a progress bar of the run this process is doing, drawn on standard error
+/// from the run's recorded progress (the figures the API and the console show).
+struct ProgressBar {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ProgressBar {
+    fn start(app: &App) -> ProgressBar {
+        use std::io::IsTerminal;
+        let stop = Arc::new(AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() {
+            return ProgressBar { stop, thread: None };
+        }
+        let (root, flag) = (app.data.root.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            use lmsync_core::RunStore;
+            use std::sync::atomic::Ordering;
+            let Ok(app) = App::open(&root) else { return };
+            let Ok(mut store) = app.store() else { return };
+            let bar = indicatif::ProgressBar::hidden();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{bar:30}] {pos}/{len} lines, {per_sec}, {eta} left",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            let mut counted = None;
+            while !flag.load(Ordering::Relaxed) {
+                let mine = store.recent_runs(5).ok().and_then(|runs| {
+                    runs.into_iter()
+                        .find(|r| r.pid == std::process::id() && r.status == lmsync_core::target::RunStatus::Running)
+                });
+                if let Some(r) = mine {
+                    // The input's lines are counted once per run.
+                    if counted != Some(r.id) {
+                        let p = crate::web::progress(&r);
+                        bar.set_message(format!("run {} ({})", r.id, r.tool));
+                        bar.set_length(p["lines_total"].as_u64().unwrap_or(0));
+                        counted = Some(r.id);
+                    }
+                    bar.set_position(r.last_line);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+            bar.finish_and_clear();
+        });
+        ProgressBar { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for ProgressBar {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
