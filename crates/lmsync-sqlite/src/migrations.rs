@@ -33,6 +33,11 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
     Ok(MIGRATIONS.len() as u32)
 }
 
+/// Schema version this build expects.
+pub fn latest() -> u32 {
+    MIGRATIONS.len() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,9 +60,4 @@ mod tests {
         let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, latest());
     }
-}
-
-/// Schema version this build expects.
-pub fn latest() -> u32 {
-    MIGRATIONS.len() as u32
 }
