@@ -31,7 +31,7 @@ pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
 pub use pictures::PictureSize;
 pub use profile_fields::NewProfileField;
-pub use tables::export_query;
+pub use tables::{JournalEntry, export_query};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -120,3 +120,44 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+/// One journal entry, for the audit of an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub run_id: i64,
+    pub line: u64,
+    pub entity: String,
+    pub key: String,
+    pub action: String,
+    pub after: Option<String>,
+    pub at: i64,
+}
+
+impl SqliteStore {
+    /// The changes journalled for an entity key (a username, a shortname, a cohort idnumber…):
+    /// entries whose key is it, or names it on either side of `@` (`user@cohort`,
+    /// `cohort@course`), newest first.
+    pub fn journal_for(&self, key: &str, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT run_id, line, entity, key, action, after, at FROM sync_journal
+             WHERE key = ?1 OR key LIKE ?2 ESCAPE '\\' OR key LIKE ?3 ESCAPE '\\'
+             ORDER BY id DESC LIMIT ?4",
+        )?;
+        let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let rows = stmt.query_map(
+            rusqlite::params![key, format!("{escaped}@%"), format!("%@{escaped}"), limit as i64],
+            |r| {
+                Ok(JournalEntry {
+                    run_id: r.get(0)?,
+                    line: r.get::<_, i64>(1)? as u64,
+                    entity: r.get(2)?,
+                    key: r.get(3)?,
+                    action: r.get(4)?,
+                    after: r.get(5)?,
+                    at: r.get(6)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -76,6 +76,9 @@ pub trait Service: Send + Sync + 'static {
     /// Creates a token; returns it (it is shown once).
     fn create_token(&self, name: &str, role: Role) -> Result<String, ApiError>;
     fn revoke_token(&self, name: &str) -> Result<(), ApiError>;
+    /// What runs changed an entity (by its key: username, shortname, cohort idnumber…), newest
+    /// first: `[{run_id, line, entity, key, action, after, at}]`.
+    fn audit(&self, key: &str) -> Result<Value, ApiError>;
     /// Sends a test e-mail through `[smtp]` to `smtp.admins`; says to whom.
     fn send_test_mail(&self) -> Result<String, ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.

@@ -300,6 +300,17 @@ impl Service for WebService {
         }
     }
 
+    fn audit(&self, key: &str) -> Result<Value, ApiError> {
+        let store = self.app()?.store().map_err(internal)?;
+        let entries = store.journal_for(key, 500).map_err(internal)?;
+        Ok(Value::Array(
+            entries
+                .iter()
+                .map(|e| json!({ "run_id": e.run_id, "line": e.line, "entity": e.entity, "key": e.key, "action": e.action, "after": e.after, "at": e.at }))
+                .collect(),
+        ))
+    }
+
     fn send_test_mail(&self) -> Result<String, ApiError> {
         use lmsync_core::mail::Mailer;
         let app = self.app()?;

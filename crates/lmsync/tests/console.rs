@@ -410,3 +410,23 @@ fn admins_change_settings_and_send_a_test_e_mail() {
     let _ = smtp.wait();
     assert_eq!(received, 1);
 }
+
+#[test]
+fn the_audit_lists_what_runs_changed_an_account_or_a_cohort() {
+    let (lms, c) = site();
+    let mut lms = lms;
+    lms.set("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+    assert_eq!(lms.run_bytes("u.csv", "username;firstname;lastname\nann;A;A\nann_x;X;X\n", &[]).code, 0);
+    assert_eq!(lms.run_bytes("u2.csv", "username;firstname;lastname;city\nann;A;A;Lyon\n", &[]).code, 0);
+    assert_eq!(lms.cohorts_file("members", "c.csv", "cname;cidnumber;userid\nStaff;ST;ann\n", &[]).code, 0);
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let page = c.get("/audit?key=ann", &session);
+    assert_eq!(page.0, 200);
+    let rows = page.2.matches("<tr><td>").count();
+    assert_eq!(rows, 3, "created, updated, joined ST: {}", page.2);
+    assert!(page.2.contains("ann@ST") && page.2.contains("Lyon"), "{}", page.2);
+    assert!(!page.2.contains("ann_x"), "another key that merely starts alike is not ann");
+    let cohort = c.get("/audit?key=ST", &session);
+    assert!(cohort.2.contains("ann@ST"), "{}", cohort.2);
+    assert!(c.get("/audit?key=nobody", &session).2.contains("No run changed nobody"));
+}

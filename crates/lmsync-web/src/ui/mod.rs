@@ -42,6 +42,7 @@ pub fn routes(console: Console) -> Router {
         .route("/admin/tokens/revoke", post(revoke_token))
         .route("/admin/settings", get(settings_page).post(set_setting))
         .route("/admin/smtp-test", post(smtp_test))
+        .route("/audit", get(audit_page))
         .route("/data", get(data_index))
         .route("/data/{what}", get(data_page))
         .route("/files", get(files_page))
@@ -957,4 +958,64 @@ async fn smtp_test(State(c): State<Console>, headers: HeaderMap, Form(form): For
         Err(_) => "the test e-mail failed".into(),
     };
     render_settings(&c, s, Some(notice)).await
+}
+
+struct AuditRow {
+    at: String,
+    run_id: i64,
+    line: u64,
+    entity: String,
+    action: String,
+    key: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    key: String,
+    rows: Vec<AuditRow>,
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+async fn audit_page(
+    State(c): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<KeyQuery>,
+) -> Response {
+    if session_of(&c, &headers).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    let key = q.key.unwrap_or_default().trim().to_string();
+    if key.is_empty() {
+        return html(AuditPage { key, rows: Vec::new() });
+    }
+    let service = c.service.clone();
+    let k = key.clone();
+    let entries = match tokio::task::spawn_blocking(move || service.audit(&k)).await {
+        Ok(Ok(v)) => v,
+        _ => return (StatusCode::INTERNAL_SERVER_ERROR, "the journal cannot be read").into_response(),
+    };
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let rows = entries
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| AuditRow {
+                    at: when(e["at"].as_i64()),
+                    run_id: e["run_id"].as_i64().unwrap_or(0),
+                    line: e["line"].as_u64().unwrap_or(0),
+                    entity: text(&e["entity"]),
+                    action: text(&e["action"]),
+                    key: text(&e["key"]),
+                    after: text(&e["after"]).chars().take(300).collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    html(AuditPage { key, rows })
 }
