@@ -430,3 +430,17 @@ fn the_audit_lists_what_runs_changed_an_account_or_a_cohort() {
     assert!(cohort.2.contains("ann@ST"), "{}", cohort.2);
     assert!(c.get("/audit?key=nobody", &session).2.contains("No run changed nobody"));
 }
+
+#[test]
+fn the_dashboard_charts_the_last_runs_of_each_tool() {
+    let (lms, c) = site();
+    let mut lms = lms;
+    lms.set("LMSYNC_USERS__PRIMARY_IDENTITY", "username");
+    lms.run_bytes("a.csv", "username;firstname;lastname\nann;A;A\nbob;B;B\n", &[]);
+    lms.run_bytes("b.csv", "username;firstname;lastname;email\ncy;C;C;nope\n", &[]);
+    let session = set_cookie(&log_in(&c, "ops", "correct horse battery"), "lmsync_session");
+    let home = c.get("/", &session);
+    assert!(home.2.contains("Last 30 runs per tool") && home.2.contains("<svg"), "{}", home.2);
+    assert!(home.2.contains("<title>run 1: succeeded, 2 lines</title>"), "{}", home.2);
+    assert!(home.2.contains("<title>run 2: failed, 1 lines</title>"), "{}", home.2);
+}

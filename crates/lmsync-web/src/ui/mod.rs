@@ -86,6 +86,8 @@ struct DashboardPage {
     is_admin: bool,
     tasks: Vec<TaskRow>,
     runs: Vec<RunRow>,
+    /// Per tool, an SVG of its last 30 runs.
+    charts: Vec<(String, String)>,
     waiting: Vec<String>,
     locks: Vec<String>,
 }
@@ -217,7 +219,10 @@ async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Response {
         })
         .unwrap_or_default();
     let runs = status["recent_runs"].as_array().map(|a| a.iter().map(run_row).collect()).unwrap_or_default();
+    let service = c.service.clone();
+    let history = tokio::task::spawn_blocking(move || service.runs(1000)).await.ok().and_then(Result::ok);
     html(DashboardPage {
+        charts: history.map(|h| charts(&h)).unwrap_or_default(),
         version: text(&status["version"]),
         username: s.username,
         role: s.role.as_str(),
@@ -1018,4 +1023,51 @@ async fn audit_page(
         })
         .unwrap_or_default();
     html(AuditPage { key, rows })
+}
+
+/// For each tool, an SVG bar chart of its last 30 runs (oldest left): height = lines handled,
+/// colour = how the run ended, a tooltip per bar.
+fn charts(runs: &Value) -> Vec<(String, String)> {
+    let mut by_tool: Vec<(String, Vec<&Value>)> = Vec::new();
+    for r in runs.as_array().into_iter().flatten() {
+        let tool = r["tool"].as_str().unwrap_or("").to_string();
+        match by_tool.iter_mut().find(|(t, _)| *t == tool) {
+            Some((_, list)) if list.len() < 30 => list.push(r),
+            Some(_) => {}
+            None => by_tool.push((tool, vec![r])),
+        }
+    }
+    by_tool.sort_by(|a, b| a.0.cmp(&b.0));
+    let lines = |r: &Value| {
+        ["created", "updated", "deleted", "unchanged", "skipped", "failed"]
+            .iter()
+            .map(|k| r["counts"][k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    by_tool
+        .into_iter()
+        .map(|(tool, mut list)| {
+            list.reverse();
+            let max = list.iter().map(|r| lines(r)).max().unwrap_or(1).max(1);
+            let mut svg = format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="40" role="img" aria-label="last runs of {tool}">"#, 30 * 8);
+            for (i, r) in list.iter().enumerate() {
+                let n = lines(r);
+                let h = (n * 38 / max).max(2);
+                let status = r["status"].as_str().unwrap_or("");
+                let fill = match status {
+                    "succeeded" => "#1e7d32",
+                    "failed" | "aborted" | "interrupted" => "#b3261e",
+                    _ => "#8a8f98",
+                };
+                svg.push_str(&format!(
+                    r#"<rect x="{}" y="{}" width="6" height="{h}" fill="{fill}"><title>run {}: {status}, {n} lines</title></rect>"#,
+                    i * 8,
+                    40 - h,
+                    r["id"].as_i64().unwrap_or(0)
+                ));
+            }
+            svg.push_str("</svg>");
+            (tool, svg)
+        })
+        .collect()
 }
