@@ -368,7 +368,7 @@ fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
         .with("LMSYNC_DROP__SCAN_SECONDS", "1");
     lms.exec(&["status"]);
     let mut big = String::from("username;firstname;lastname\n");
-    for i in 0..80_000 {
+    for i in 0..200_000 {
         big.push_str(&format!("k{i};F;L\n"));
     }
     let mut serving = Serving::start(&lms);
@@ -403,7 +403,7 @@ fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
     fs::rename(&set_aside, lms.files().join("userimport.csv")).unwrap();
     let r = lms.exec(&["run", "users"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 'k%'"), ["80000"]);
+    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 'k%'"), ["200000"]);
     assert!(r.count("unchanged") > 0 && r.count("created") > 0, "{}", r.all());
 }
 
@@ -415,7 +415,7 @@ fn a_stopped_service_ends_its_run_at_a_chunk_boundary_and_keeps_the_input() {
         .with("LMSYNC_DROP__SCAN_SECONDS", "1");
     lms.exec(&["status"]);
     let mut big = String::from("username;firstname;lastname\n");
-    for i in 0..80_000 {
+    for i in 0..200_000 {
         big.push_str(&format!("s{i};F;L\n"));
     }
     let mut serving = Serving::start(&lms);
@@ -439,5 +439,5 @@ fn a_stopped_service_ends_its_run_at_a_chunk_boundary_and_keeps_the_input() {
     );
     let r = lms.exec(&["run", "users"]);
     assert_eq!(r.code, 0, "{}", r.all());
-    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 's%'"), ["80000"]);
+    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM user WHERE username LIKE 's%'"), ["200000"]);
 }
