@@ -360,8 +360,9 @@ fn a_url_location_is_downloaded_into_the_area_then_run() {
     assert!(r.all().contains("download_max_bytes"), "{}", r.all());
 }
 
-#[test]
-fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
+/// A service whose arrival run of 200 000 accounts (usernames `<prefix><n>`) has committed its
+/// first chunk and is still going; the file's text.
+fn serving_a_big_arrival(prefix: &str) -> (Lms, Serving, String) {
     let lms = Lms::new()
         .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
         .with("LMSYNC_DROP__SETTLE_SECONDS", "0")
@@ -369,14 +370,20 @@ fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
     lms.exec(&["status"]);
     let mut big = String::from("username;firstname;lastname\n");
     for i in 0..200_000 {
-        big.push_str(&format!("k{i};F;L\n"));
+        big.push_str(&format!("{prefix}{i};F;L\n"));
     }
-    let mut serving = Serving::start(&lms);
+    let serving = Serving::start(&lms);
     let tmp = lms.tmp.path().join("userimport.csv");
     fs::write(&tmp, &big).unwrap();
     fs::rename(&tmp, sync_dir(&lms).join("userimport.csv")).unwrap();
     let committed = || lms.rows("SELECT CAST(last_line AS TEXT) FROM sync_runs WHERE status = 'running'");
     assert!(eventually(60, || committed().first().is_some_and(|l| l != "0")), "the arrival run committed a chunk");
+    (lms, serving, big)
+}
+
+#[test]
+fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
+    let (lms, mut serving, big) = serving_a_big_arrival("k");
     let _ = serving.0.kill();
     let _ = serving.0.wait();
     assert_eq!(lms.rows("SELECT status FROM sync_runs"), ["running"], "killed mid-run");
@@ -409,21 +416,7 @@ fn a_service_killed_mid_run_recovers_at_restart_and_loses_nothing() {
 
 #[test]
 fn a_stopped_service_ends_its_run_at_a_chunk_boundary_and_keeps_the_input() {
-    let lms = Lms::new()
-        .with("LMSYNC_USERS__PRIMARY_IDENTITY", "username")
-        .with("LMSYNC_DROP__SETTLE_SECONDS", "0")
-        .with("LMSYNC_DROP__SCAN_SECONDS", "1");
-    lms.exec(&["status"]);
-    let mut big = String::from("username;firstname;lastname\n");
-    for i in 0..200_000 {
-        big.push_str(&format!("s{i};F;L\n"));
-    }
-    let mut serving = Serving::start(&lms);
-    let tmp = lms.tmp.path().join("userimport.csv");
-    fs::write(&tmp, &big).unwrap();
-    fs::rename(&tmp, sync_dir(&lms).join("userimport.csv")).unwrap();
-    let committed = || lms.rows("SELECT CAST(last_line AS TEXT) FROM sync_runs WHERE status = 'running'");
-    assert!(eventually(60, || committed().first().is_some_and(|l| l != "0")), "the arrival run committed a chunk");
+    let (lms, mut serving, big) = serving_a_big_arrival("s");
     let _ = Command::new("kill").args(["-TERM", &serving.0.id().to_string()]).status();
     let exit = serving.0.wait().unwrap();
     assert_eq!(exit.code(), Some(0));
