@@ -234,79 +234,54 @@ fn apply_one(
                 format!("category {id} is not empty (or no longer exists)"),
             ))),
         },
-        ChangeKind::Enrol { course, user, ops } => match crate::enrols::apply(conn, *course, *user, ops, cache) {
-            Ok(()) => {
-                if !ops.is_empty() {
-                    let after = serde_json::to_string(ops).ok();
-                    journal(
-                        conn,
-                        run,
-                        change,
-                        Entry { entity: "enrolment", id: *user, action: "update", before: None, after },
-                    )?;
-                }
-                // No id: the report names the user and course by their keys.
-                Ok(Applied { id: 0, changed: !ops.is_empty() })
+        ChangeKind::Enrol { course, user, ops } => {
+            step(crate::enrols::apply(conn, *course, *user, ops, cache), "enrol.target_missing")?;
+            if !ops.is_empty() {
+                let after = serde_json::to_string(ops).ok();
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "enrolment", id: *user, action: "update", before: None, after },
+                )?;
             }
-            Err(Ok(crate::enrols::Missing(what))) => {
-                Err(Failure::Refused(ChangeError::new("enrol.target_missing", what)))
+            // No id: the report names the user and course by their keys.
+            Ok(Applied { id: 0, changed: !ops.is_empty() })
+        }
+        ChangeKind::Groups { course, ops } => {
+            step(crate::groups::apply(conn, *course, ops), "group.target_missing")?;
+            if !ops.is_empty() {
+                let after = serde_json::to_string(ops).ok();
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "group", id: *course, action: "update", before: None, after },
+                )?;
             }
-            Err(Err(e)) => Err(e.into()),
-        },
-        ChangeKind::Groups { course, ops } => match crate::groups::apply(conn, *course, ops) {
-            Ok(()) => {
-                if !ops.is_empty() {
-                    let after = serde_json::to_string(ops).ok();
-                    journal(
-                        conn,
-                        run,
-                        change,
-                        Entry { entity: "group", id: *course, action: "update", before: None, after },
-                    )?;
-                }
-                Ok(Applied { id: 0, changed: !ops.is_empty() })
+            Ok(Applied { id: 0, changed: !ops.is_empty() })
+        }
+        ChangeKind::Cohort { cohort, ops } => {
+            let (id, action) = step(crate::cohorts::apply(conn, cohort, ops), "cohort.target_missing")?;
+            if let Some(action) = action {
+                let after = serde_json::json!({ "cohort": cohort, "ops": ops }).to_string();
+                journal(conn, run, change, Entry { entity: "cohort", id, action, before: None, after: Some(after) })?;
             }
-            Err(Ok(crate::groups::Missing(what))) => {
-                Err(Failure::Refused(ChangeError::new("group.target_missing", what)))
+            Ok(Applied { id, changed: action.is_some() })
+        }
+        ChangeKind::CohortBinding { course, cohort, op } => {
+            let (id, action) = step(crate::cohorts::bind(conn, *course, *cohort, op), "cohort.target_missing")?;
+            if let Some(action) = action {
+                let after = serde_json::json!({ "course": course, "cohort": cohort, "op": op }).to_string();
+                journal(
+                    conn,
+                    run,
+                    change,
+                    Entry { entity: "cohort_binding", id, action, before: None, after: Some(after) },
+                )?;
             }
-            Err(Err(e)) => Err(e.into()),
-        },
-        ChangeKind::Cohort { cohort, ops } => match crate::cohorts::apply(conn, cohort, ops) {
-            Ok((id, action)) => {
-                if let Some(action) = action {
-                    let after = serde_json::json!({ "cohort": cohort, "ops": ops }).to_string();
-                    journal(
-                        conn,
-                        run,
-                        change,
-                        Entry { entity: "cohort", id, action, before: None, after: Some(after) },
-                    )?;
-                }
-                Ok(Applied { id, changed: action.is_some() })
-            }
-            Err(Ok(crate::cohorts::Missing(what))) => {
-                Err(Failure::Refused(ChangeError::new("cohort.target_missing", what)))
-            }
-            Err(Err(e)) => Err(e.into()),
-        },
-        ChangeKind::CohortBinding { course, cohort, op } => match crate::cohorts::bind(conn, *course, *cohort, op) {
-            Ok((id, action)) => {
-                if let Some(action) = action {
-                    let after = serde_json::json!({ "course": course, "cohort": cohort, "op": op }).to_string();
-                    journal(
-                        conn,
-                        run,
-                        change,
-                        Entry { entity: "cohort_binding", id, action, before: None, after: Some(after) },
-                    )?;
-                }
-                Ok(Applied { id, changed: action.is_some() })
-            }
-            Err(Ok(crate::cohorts::Missing(what))) => {
-                Err(Failure::Refused(ChangeError::new("cohort.target_missing", what)))
-            }
-            Err(Err(e)) => Err(e.into()),
-        },
+            Ok(Applied { id, changed: action.is_some() })
+        }
         ChangeKind::SetPicture(p) => {
             let had: bool = conn
                 .prepare_cached("SELECT count(*) FROM user_pictures WHERE userid = ?1")?
@@ -347,15 +322,18 @@ fn enrol_user(
     cache: &mut crate::enrols::Instances,
 ) -> Result<(), Failure> {
     for (course, ops) in enrolments {
-        match crate::enrols::apply(conn, *course, user, ops, cache) {
-            Ok(()) => {}
-            Err(Ok(crate::enrols::Missing(what))) => {
-                return Err(Failure::Refused(ChangeError::new("enrol.target_missing", what)));
-            }
-            Err(Err(e)) => return Err(e.into()),
-        }
+        step(crate::enrols::apply(conn, *course, user, ops, cache), "enrol.target_missing")?;
     }
     Ok(())
+}
+
+/// A step's result as the change's: a missing target refuses the line with `code`.
+fn step<T>(result: crate::StepResult<T>, code: &str) -> Result<T, Failure> {
+    match result {
+        Ok(v) => Ok(v),
+        Err(Ok(crate::Missing(what))) => Err(Failure::Refused(ChangeError::new(code, what))),
+        Err(Err(e)) => Err(e.into()),
+    }
 }
 
 fn insert_user(conn: &Connection, u: &User, fields: &HashMap<String, i64>) -> Result<i64, Failure> {

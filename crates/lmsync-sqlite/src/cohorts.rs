@@ -7,8 +7,8 @@ use lmsync_model::{Binding, BindingOp, Cohort, CohortJoin, CohortOp, CohortRef};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use std::collections::HashMap;
 
-use crate::now;
 use crate::users::batched;
+use crate::{Missing, StepResult, now};
 
 const COLUMNS: &str = "id, name, idnumber, description, categoryid, component";
 
@@ -104,11 +104,6 @@ pub(crate) fn bindings(conn: &Connection, courses: &[i64]) -> rusqlite::Result<V
     out.dedup_by_key(|b| b.id);
     Ok(out)
 }
-
-/// Why a step cannot be applied (the line fails).
-pub(crate) struct Missing(pub String);
-
-type StepResult<T> = Result<T, Result<Missing, rusqlite::Error>>;
 
 fn find(conn: &Connection, cohort: &CohortRef) -> rusqlite::Result<Option<i64>> {
     if cohort.id > 0 {

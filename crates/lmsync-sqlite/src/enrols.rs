@@ -5,7 +5,7 @@
 use lmsync_model::{EnrolOp, EnrolState};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::now;
+use crate::{Missing, StepResult, now};
 
 /// What each (course, user) pair holds, read for all pairs at once: one query per kind of data
 /// per 256 users, instead of three per pair.
@@ -80,9 +80,6 @@ fn group(conn: &Connection, course: i64, name: &str) -> rusqlite::Result<Option<
         .optional()
 }
 
-/// Why a step cannot be applied (the line fails).
-pub(crate) struct Missing(pub String);
-
 /// Applies the steps of one line, in order.
 pub(crate) fn apply(
     conn: &Connection,
@@ -90,7 +87,7 @@ pub(crate) fn apply(
     user: i64,
     ops: &[EnrolOp],
     cache: &mut Instances,
-) -> Result<(), Result<Missing, rusqlite::Error>> {
+) -> StepResult<()> {
     let missing = |what: String| Err(Ok(Missing(what)));
     for op in ops {
         match op {

@@ -4,7 +4,7 @@
 use lmsync_model::{CourseGroups, Group, GroupOp};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::now;
+use crate::{Missing, StepResult, now};
 
 pub(crate) fn course_groups(conn: &Connection, course: i64) -> rusqlite::Result<CourseGroups> {
     let read = |table: &str| -> rusqlite::Result<Vec<Group>> {
@@ -31,11 +31,8 @@ fn id(conn: &Connection, table: &str, course: i64, name: &str) -> rusqlite::Resu
         .optional()
 }
 
-/// Why a step cannot be applied (the line fails).
-pub(crate) struct Missing(pub String);
-
-pub(crate) fn apply(conn: &Connection, course: i64, ops: &[GroupOp]) -> Result<(), Result<Missing, rusqlite::Error>> {
-    let need = |table: &str, name: &str| -> Result<i64, Result<Missing, rusqlite::Error>> {
+pub(crate) fn apply(conn: &Connection, course: i64, ops: &[GroupOp]) -> StepResult<()> {
+    let need = |table: &str, name: &str| -> StepResult<i64> {
         id(conn, table, course, name).map_err(Err)?.ok_or_else(|| {
             Ok(Missing(format!(
                 "no {} named {name} in the course",

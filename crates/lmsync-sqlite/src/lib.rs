@@ -51,6 +51,12 @@ pub struct SqliteStore {
     rehearsal: bool,
 }
 
+/// Why a step of a change cannot be applied (its line fails; the store itself is fine).
+pub(crate) struct Missing(pub String);
+
+/// The result of a step: done, refused (`Err(Ok(Missing))`), or a database failure.
+pub(crate) type StepResult<T> = Result<T, Result<Missing, rusqlite::Error>>;
+
 pub(crate) fn unavailable(e: rusqlite::Error) -> TargetError {
     TargetError::Unavailable(format!("database error: {e}"))
 }
