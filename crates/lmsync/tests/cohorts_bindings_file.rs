@@ -4,17 +4,7 @@
 
 mod common;
 
-use common::{Lms, Ran, line, lines, pick_lines, show, strs};
-
-/// `line outcome [code]` of every report line of `ran`.
-fn outcomes(lms: &Lms, ran: &Ran) -> Vec<String> {
-    let report = lms.json_report(ran.run_id());
-    lines(&report)
-        .iter()
-        .map(|l| format!("{} {} {}", l["line"], l["outcome"].as_str().unwrap(), l["code"].as_str().unwrap_or("")))
-        .map(|s| s.trim_end().to_string())
-        .collect()
-}
+use common::{Lms, Ran, coded_outcomes, line, pick_lines, show, strs};
 
 /// The message of line `n` of `ran`.
 fn message(lms: &Lms, ran: &Ran, n: u64) -> String {
@@ -98,7 +88,7 @@ fn add_del_restore_fulldel_lifecycle_enrols_suspends_restores_and_removes() {
     let lms = site();
     // An empty cmd is add too.
     let ran = bind(&lms, "cmd;course;cohort\nadd;TESTCOURSE1;COHA\n;TESTCOURSE2;COHA\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 created", "3 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 created", "3 created"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student enabled", "TESTCOURSE2 COHA student enabled"]));
     let active = strs(&[
         "TESTCOURSE1 amelie.dupont cohort active student",
@@ -118,12 +108,12 @@ fn add_del_restore_fulldel_lifecycle_enrols_suspends_restores_and_removes() {
     );
 
     let again = bind(&lms, "cmd;course;cohort\nadd;TESTCOURSE1;COHA\n;TESTCOURSE2;COHA\n", &[], 0);
-    assert_eq!(outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged"]));
+    assert_eq!(coded_outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged"]));
 
     // del: binding disabled, its enrolments suspended, its roles withdrawn; TESTCOURSE2 untouched.
     let del = "cmd;course;cohort\ndel;TESTCOURSE1;COHA\n";
     let ran = bind(&lms, del, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student disabled", "TESTCOURSE2 COHA student enabled"]));
     assert_eq!(
         cohort_enrolment_rows(&lms),
@@ -138,28 +128,28 @@ fn add_del_restore_fulldel_lifecycle_enrols_suspends_restores_and_removes() {
     assert!(!cohort_roles(&lms).iter().any(|r| r.starts_with("TESTCOURSE1 ")), "{:?}", cohort_roles(&lms));
     assert_eq!(cohort_roles(&lms).len(), 2);
     let ran = bind(&lms, del, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 unchanged"]), "already disabled");
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 unchanged"]), "already disabled");
 
     // restore: enabled again, enrolments active, roles back.
     let restore = "cmd;course;cohort\nrestore;TESTCOURSE1;COHA\n";
     let ran = bind(&lms, restore, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert_eq!(cohort_enrolments(&lms), active);
     assert_eq!(cohort_roles(&lms).len(), 4);
     let ran = bind(&lms, restore, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 unchanged"]), "already enabled");
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 unchanged"]), "already enabled");
 
     // add on a disabled binding enables it again.
     bind(&lms, del, &[], 0);
     let ran = bind(&lms, "course;cohort\nTESTCOURSE1;COHA\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert!(message(&lms, &ran, 2).contains("enabled again"), "{}", message(&lms, &ran, 2));
     assert_eq!(cohort_enrolments(&lms), active);
 
     // fulldel: binding, enrolments and roles gone; the other course keeps its own.
     let fulldel = "cmd;course;cohort\nfulldel;TESTCOURSE1;COHA\n";
     let ran = bind(&lms, fulldel, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 deleted"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 deleted"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE2 COHA student enabled"]));
     assert_eq!(
         cohort_enrolments(&lms),
@@ -175,7 +165,7 @@ fn add_del_restore_fulldel_lifecycle_enrols_suspends_restores_and_removes() {
         &[],
         0,
     );
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 skipped", "3 skipped", "4 skipped"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 skipped", "3 skipped", "4 skipped"]));
 }
 
 #[test]
@@ -202,7 +192,7 @@ fn a_person_enrolled_manually_keeps_that_enrolment_through_del_and_fulldel() {
 fn role_star_acts_on_every_role_for_del_restore_fulldel_but_not_add() {
     let lms = site();
     let ran = bind(&lms, "course;cohort;role\nTESTCOURSE1;COHA;\nTESTCOURSE1;COHA;teacher\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 created", "3 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 created", "3 created"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student enabled", "TESTCOURSE1 COHA teacher enabled"]));
     let all_roles = strs(&[
         "TESTCOURSE1 amelie.dupont student enrol_cohort:cohort",
@@ -215,13 +205,13 @@ fn role_star_acts_on_every_role_for_del_restore_fulldel_but_not_add() {
     assert_eq!(got, all_roles);
 
     let ran = bind(&lms, "cmd;course;cohort;role\ndel;TESTCOURSE1;COHA;*\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert!(message(&lms, &ran, 2).contains('2'), "two bindings disabled: {}", message(&lms, &ran, 2));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student disabled", "TESTCOURSE1 COHA teacher disabled"]));
     assert!(cohort_roles(&lms).is_empty(), "{:?}", cohort_roles(&lms));
 
     let ran = bind(&lms, "cmd;course;cohort;role\nrestore;TESTCOURSE1;COHA;*\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student enabled", "TESTCOURSE1 COHA teacher enabled"]));
     let mut got = cohort_roles(&lms);
     got.sort();
@@ -229,18 +219,18 @@ fn role_star_acts_on_every_role_for_del_restore_fulldel_but_not_add() {
 
     // A named role only touches its own binding.
     let ran = bind(&lms, "cmd;course;cohort;role\ndel;TESTCOURSE1;COHA;teacher\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student enabled", "TESTCOURSE1 COHA teacher disabled"]));
     assert!(cohort_roles(&lms).iter().all(|r| r.contains(" student ")), "{:?}", cohort_roles(&lms));
     assert_eq!(cohort_roles(&lms).len(), 2);
 
     // `*` with add fails the line.
     let ran = bind(&lms, "cmd;course;cohort;role\nadd;TESTCOURSE2;COHA;*\n", &[], 1);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 failed binding.bad_role"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 failed binding.bad_role"]));
     assert!(!bindings(&lms).iter().any(|b| b.starts_with("TESTCOURSE2")), "{:?}", bindings(&lms));
 
     let ran = bind(&lms, "cmd;course;cohort;role\nfulldel;TESTCOURSE1;COHA;*\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 deleted"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 deleted"]));
     assert!(bindings(&lms).is_empty(), "{:?}", bindings(&lms));
     assert!(cohort_enrolments(&lms).is_empty(), "{:?}", cohort_enrolments(&lms));
     assert!(lms.role_rows().is_empty(), "{:?}", lms.role_rows());
@@ -251,7 +241,7 @@ fn makegroup_puts_members_in_a_group_named_after_the_cohort_and_keeps_it_in_step
     let lms = site();
     let ran =
         bind(&lms, "course;cohort;makegroup\nTESTCOURSE2;COHA;1\nTESTCOURSE3;COHB;yes\nTESTCOURSE1;COHB;0\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 created", "3 created", "4 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 created", "3 created", "4 created"]));
     assert_eq!(lms.group_names(), strs(&["TESTCOURSE2 Cohort A", "TESTCOURSE3 Cohort B"]), "no group with makegroup 0");
     assert_eq!(
         lms.memberships(),
@@ -279,10 +269,10 @@ fn makegroup_puts_members_in_a_group_named_after_the_cohort_and_keeps_it_in_step
 
     // Same file again: nothing changes (the group exists). makegroup on an existing binding: grouped now.
     let again = bind(&lms, "course;cohort;makegroup\nTESTCOURSE2;COHA;1\nTESTCOURSE3;COHB;yes\n", &[], 0);
-    assert_eq!(outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged"]));
+    assert_eq!(coded_outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged"]));
     assert_eq!(lms.journalled(again.run_id()), 0);
     let ran = bind(&lms, "course;cohort;makegroup\nTESTCOURSE1;COHB;1\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert!(
         lms.memberships().contains(&"TESTCOURSE1 Cohort B jack.duf enrol_cohort".to_string()),
         "{:?}",
@@ -300,7 +290,7 @@ fn enrolstart_and_enrolend_are_stored_on_the_derived_enrolments_and_follow_chang
     let (sep1, jun30, oct1_8h, jan31) = (1788220800, 1814313600, 1790841600, 1801353600);
     let file = "course;cohort;enrolstart;enrolend\nTESTCOURSE1;COHA;2026-09-01;2027-06-30\nTESTCOURSE2;COHA;1788220800;0\nTESTCOURSE3;COHB;;\n";
     let ran = bind(&lms, file, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 created", "3 created", "4 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 created", "3 created", "4 created"]));
     for u in ["john.doe", "amelie.dupont"] {
         assert_eq!(lms.enrolment_dates("TESTCOURSE1", u, "cohort"), (sep1, jun30), "{u}");
         assert_eq!(lms.enrolment_dates("TESTCOURSE2", u, "cohort"), (sep1, 0), "{u}");
@@ -311,7 +301,7 @@ fn enrolstart_and_enrolend_are_stored_on_the_derived_enrolments_and_follow_chang
     assert_eq!((&b["enrolstart"], &b["enrolend"]), (&sep1.into(), &jun30.into()), "{b}");
 
     let again = bind(&lms, file, &[], 0);
-    assert_eq!(outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged", "4 unchanged"]));
+    assert_eq!(coded_outcomes(&lms, &again), strs(&["2 unchanged", "3 unchanged", "4 unchanged"]));
 
     // New dates: the binding and its enrolments follow; an empty value leaves the date.
     let ran = bind(
@@ -320,7 +310,7 @@ fn enrolstart_and_enrolend_are_stored_on_the_derived_enrolments_and_follow_chang
         &[],
         0,
     );
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated", "3 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated", "3 updated"]));
     for u in ["john.doe", "amelie.dupont"] {
         assert_eq!(lms.enrolment_dates("TESTCOURSE1", u, "cohort"), (oct1_8h, jan31), "{u}");
         assert_eq!(lms.enrolment_dates("TESTCOURSE2", u, "cohort"), (0, 0), "{u}: start removed");
@@ -346,7 +336,7 @@ add;TESTCOURSE3;COHB;teacher;cohort;
 ";
     let ran = bind(&lms, file, &[], 1);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         strs(&[
             "2 created",
             "3 failed binding.course_not_found",
@@ -383,14 +373,18 @@ fn a_dry_run_reports_each_line_and_writes_nothing() {
     let dry = bind(&lms, file, &["--dry-run"], 0);
     assert!(dry.stdout.contains("dry run: nothing was written"), "{}", dry.stdout);
     assert_eq!(lms.json_report(dry.run_id())["dry_run"], true);
-    assert_eq!(outcomes(&lms, &dry), strs(&["2 created", "3 updated", "4 created", "5 skipped"]), "as it would happen");
+    assert_eq!(
+        coded_outcomes(&lms, &dry),
+        strs(&["2 created", "3 updated", "4 created", "5 skipped"]),
+        "as it would happen"
+    );
     assert_eq!(lms.enrol_state(), before, "a dry run writes nothing");
     assert_eq!(lms.group_names(), names, "no group made");
     assert_eq!(lms.journalled(dry.run_id()), 0);
     assert_eq!(bindings(&lms), strs(&["TESTCOURSE1 COHA student enabled"]));
 
     let real = bind(&lms, file, &[], 0);
-    assert_eq!(outcomes(&lms, &real), outcomes(&lms, &dry), "the real run does what the dry run said");
+    assert_eq!(coded_outcomes(&lms, &real), coded_outcomes(&lms, &dry), "the real run does what the dry run said");
     assert_eq!(
         bindings(&lms),
         strs(&[
@@ -413,14 +407,14 @@ del;TESTCOURSE3;COHA;teacher;;;
 fulldel;TESTCOURSE2;COHA;*;;;
 ";
     let first = bind(&lms, file, &[], 0);
-    assert_eq!(outcomes(&lms, &first), strs(&["2 created", "3 created", "4 created", "5 updated", "6 skipped"]));
+    assert_eq!(coded_outcomes(&lms, &first), strs(&["2 created", "3 created", "4 created", "5 updated", "6 skipped"]));
     assert!(lms.journalled(first.run_id()) > 0);
     age(&lms);
     let before = lms.enrol_state();
 
     let second = bind(&lms, file, &[], 0);
     assert_eq!(
-        outcomes(&lms, &second),
+        coded_outcomes(&lms, &second),
         strs(&["2 unchanged", "3 unchanged", "4 unchanged", "5 unchanged", "6 skipped"])
     );
     assert_eq!(lms.journalled(second.run_id()), 0);

@@ -5,18 +5,8 @@
 
 mod common;
 
-use common::{Lms, Ran, line, lines, pick_lines, show, strs};
+use common::{Lms, Ran, coded_outcomes, line, pick_lines, show, strs};
 use serde_json::Value;
-
-/// `line outcome [code]` of every report line of `ran`.
-fn outcomes(lms: &Lms, ran: &Ran) -> Vec<String> {
-    let report = lms.json_report(ran.run_id());
-    lines(&report)
-        .iter()
-        .map(|l| format!("{} {} {}", l["line"], l["outcome"].as_str().unwrap(), l["code"].as_str().unwrap_or("")))
-        .map(|s| s.trim_end().to_string())
-        .collect()
-}
 
 /// The report record of line `n` of `ran`.
 fn report_line(lms: &Lms, ran: &Ran, n: u64) -> Value {
@@ -93,7 +83,10 @@ fn with_autocreate_off_unknown_cohorts_fail_and_known_ones_still_get_members() {
         &[],
         1,
     );
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 failed cohort.not_found", "3 updated", "4 failed cohort.not_found"]));
+    assert_eq!(
+        coded_outcomes(&lms, &ran),
+        strs(&["2 failed cohort.not_found", "3 updated", "4 failed cohort.not_found"])
+    );
     assert!(message(&lms, &ran, 2).contains("NEW1"), "{}", message(&lms, &ran, 2));
     assert!(!lms.cohort_names().iter().any(|c| c.contains("NEW1")), "{:?}", lms.cohort_names());
     assert_eq!(lms.cohort_members(), strs(&["COH001 amelie.dupont"]));
@@ -104,20 +97,20 @@ fn creating_fails_on_a_taken_name_or_idnumber_or_without_a_name() {
     let mut lms = with_five_cohorts();
     // idnumber mode: COHX is new but its name is COHORT1's.
     let ran = members(&lms, "taken.csv", "cidnumber;cname;userid\nCOHX;COHORT1;U0001\nCOHY;;U0001\n", &[], 1);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 failed cohort.name_taken", "3 failed cohort.missing_name"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 failed cohort.name_taken", "3 failed cohort.missing_name"]));
     let m = message(&lms, &ran, 2);
     assert!(m.contains("COHORT1") && m.contains("COH001"), "names the existing cohort: {m}");
 
     // name mode: NEWNAME is new but its idnumber is COHORT2's.
     lms.set("LMSYNC_COHORTS__COHORT_IDENTIFIER", "name");
     let ran = members(&lms, "taken2.csv", "cname;cidnumber;userid\nNEWNAME;COH002;U0001\n", &[], 1);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 failed cohort.idnumber_taken"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 failed cohort.idnumber_taken"]));
     let m = message(&lms, &ran, 2);
     assert!(m.contains("COHORT2") && m.contains("COH002"), "names the existing cohort: {m}");
 
     // name mode, keyed by name alone: the key value is the name, the idnumber empty.
     let ran = members(&lms, "fresh.csv", "cname;userid\nFresh;U0003\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 created"]));
 
     assert_eq!(
         lms.cohort_names(),
@@ -143,7 +136,7 @@ fn a_found_cohort_gets_a_new_description_but_is_never_renamed() {
         &[],
         0,
     );
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated", "3 unchanged", "4 unchanged"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated", "3 unchanged", "4 unchanged"]));
     let m = message(&lms, &ran, 2);
     assert!(m.contains("description updated"), "{m}");
     assert!(m.contains("warning") && m.contains("Renamed"), "warns the name differs: {m}");
@@ -155,7 +148,7 @@ fn a_found_cohort_gets_a_new_description_but_is_never_renamed() {
     // name mode: a different cidnumber is warned about, not written.
     lms.set("LMSYNC_COHORTS__COHORT_IDENTIFIER", "name");
     let ran = members(&lms, "update2.csv", "cname;cidnumber\nCOHORT4;OTHER\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 unchanged"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 unchanged"]));
     let m = message(&lms, &ran, 2);
     assert!(m.contains("warning") && m.contains("OTHER"), "{m}");
     assert!(lms.cohort_names().contains(&"COH004 COHORT4".to_string()), "{:?}", lms.cohort_names());
@@ -172,7 +165,7 @@ fn category_contexts_place_and_move_cohorts_and_zero_moves_back_to_the_system() 
     );
     let ran = members(&lms, "ctx.csv", &file, &[], 1);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         strs(&[
             "2 created",
             "3 created",
@@ -202,7 +195,7 @@ fn category_contexts_place_and_move_cohorts_and_zero_moves_back_to_the_system() 
 
     // Same contexts again: unchanged. ccatcontext 0: back to the system context.
     let again = members(&lms, "ctx2.csv", &format!("cidnumber;ccatcontext\nCOH002;{cat}\nCOH001;0\n"), &[], 0);
-    assert_eq!(outcomes(&lms, &again), strs(&["2 unchanged", "3 updated"]));
+    assert_eq!(coded_outcomes(&lms, &again), strs(&["2 unchanged", "3 updated"]));
     assert!(message(&lms, &again, 3).contains("system"), "{}", message(&lms, &again, 3));
     let rows = cohort_rows(&lms);
     assert!(rows.contains(&"COH001 | Teacher Cohort 1 | system".to_string()), "{rows:?}");
@@ -219,7 +212,7 @@ fn del_with_an_unknown_user_fails_keeps_the_cohort_and_goes_to_the_tryback() {
     let file = "cmd;cidnumber;cname;userid\ndel;COH001;;U0001\ndel;COH001;;NOPE\nadd;NEWC;New cohort;NOPE\nadd;COH002;;U0005\n";
     let ran = members(&lms, "c12.csv", file, &[], 1);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         strs(&["2 deleted", "3 failed cohort.user_not_found", "4 failed cohort.user_not_found", "5 updated"])
     );
     assert!(message(&lms, &ran, 3).contains("NOPE"), "{}", message(&lms, &ran, 3));
@@ -241,7 +234,7 @@ fn bad_commands_missing_keys_and_unknown_cohorts_in_del_and_free() {
     let file = "cmd;cidnumber;cname;userid\nbogus;COH001;;U0001\nadd;;;U0001\ndel;NOPE;;\nfree;NOPE;;\ndel;NOPE;;U0001\nadd;COH001;;U0003\ndel;COH002;;U0003\nfree;COH003;;\nADD;COH004;;U0004\n";
     let ran = members(&lms, "bad.csv", file, &[], 1);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         strs(&[
             "2 failed cohort.bad_command",
             "3 failed cohort.missing_key",
@@ -285,7 +278,7 @@ fn a_dry_run_reports_each_line_and_writes_nothing() {
     let dry = members(&lms, "dry.csv", file, &["--dry-run"], 0);
     assert!(dry.stdout.contains("dry run: nothing was written"), "{}", dry.stdout);
     assert_eq!(
-        outcomes(&lms, &dry),
+        coded_outcomes(&lms, &dry),
         strs(&["2 created", "3 updated", "4 updated", "5 unchanged", "6 deleted"]),
         "as it would happen"
     );
@@ -298,7 +291,7 @@ fn a_dry_run_reports_each_line_and_writes_nothing() {
 
     // The real run does what the dry run said.
     let real = members(&lms, "dry.csv", file, &[], 0);
-    assert_eq!(outcomes(&lms, &real), outcomes(&lms, &dry));
+    assert_eq!(coded_outcomes(&lms, &real), coded_outcomes(&lms, &dry));
     assert_eq!(lms.cohort_members(), strs(&["COH001 jack.duf", "NEW1 amelie.dupont", "NEW1 john.doe"]));
     assert!(!lms.cohort_names().iter().any(|c| c.starts_with("COH004")));
 }
@@ -308,7 +301,10 @@ fn the_same_file_twice_changes_nothing_the_second_time() {
     let lms = Lms::with_cohort_site();
     let file = "cmd;cidnumber;cname;userid;cdescription\nadd;A1;Alpha;U0001;First\nadd;A1;;U0002;First\nadd;B1;Beta;;Second\ndel;A1;;U0003;\nfree;B1;;;\n";
     let first = members(&lms, "twice.csv", file, &[], 0);
-    assert_eq!(outcomes(&lms, &first), strs(&["2 created", "3 updated", "4 created", "5 unchanged", "6 unchanged"]));
+    assert_eq!(
+        coded_outcomes(&lms, &first),
+        strs(&["2 created", "3 updated", "4 created", "5 unchanged", "6 unchanged"])
+    );
     assert!(lms.journalled(first.run_id()) > 0, "the first run journals its changes");
     let db = lms.db_write();
     db.execute("UPDATE cohort SET timecreated = timecreated - 1000, timemodified = timemodified - 1000", []).unwrap();
@@ -318,7 +314,7 @@ fn the_same_file_twice_changes_nothing_the_second_time() {
 
     let second = members(&lms, "twice.csv", file, &[], 0);
     assert_eq!(
-        outcomes(&lms, &second),
+        coded_outcomes(&lms, &second),
         strs(&["2 unchanged", "3 unchanged", "4 unchanged", "5 unchanged", "6 unchanged"])
     );
     assert_eq!(lms.journalled(second.run_id()), 0);
@@ -349,7 +345,7 @@ fn freeing_a_big_cohort_needs_confirm_deletes() {
     assert_eq!(lms.cohort_members().len(), 30);
 
     let confirmed = members(&lms, "free.csv", free, &["--confirm-deletes"], 0);
-    assert_eq!(outcomes(&lms, &confirmed), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &confirmed), strs(&["2 updated"]));
     assert!(message(&lms, &confirmed, 2).contains("30 members removed"), "{}", message(&lms, &confirmed, 2));
     assert!(lms.cohort_members().is_empty());
     assert_eq!(lms.cohort_names(), strs(&["BIG Big cohort"]));
@@ -388,7 +384,7 @@ fn members_of_a_bound_cohort_are_enrolled_and_unenrolled_as_they_come_and_go() {
 
     // Deleting the cohort takes its binding and everything it gave.
     let ran = members(&lms, "c.csv", "cmd;cidnumber;userid\ndel;COHA;\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 deleted"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 deleted"]));
     assert!(lms.cohort_names().is_empty());
     assert!(lms.export_json("cohort-bindings").is_empty(), "{:?}", lms.export_json("cohort-bindings"));
     assert!(cohort_enrolments(&lms).is_empty(), "{:?}", lms.enrolments());
@@ -438,7 +434,7 @@ fn cid_is_the_id_when_numeric_else_an_idnumber_then_a_name_and_other_key_columns
     let id3 = lms.rows("SELECT CAST(id AS TEXT) FROM cohort WHERE idnumber = 'COH003'").remove(0);
     let file = format!("cid;userid\n{id3};U0001\nCOH001;U0002\nCOHORT2;U0003\nNOSUCH;U0004\n");
     let ran = members(&lms, "cid.csv", &file, &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated", "3 updated", "4 updated", "5 created"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated", "3 updated", "4 updated", "5 created"]));
     for n in 3..=5 {
         let m = message(&lms, &ran, n);
         assert!(m.contains("warning") && m.contains("not a cohort id"), "line {n}: {m}");
@@ -454,7 +450,7 @@ fn cid_is_the_id_when_numeric_else_an_idnumber_then_a_name_and_other_key_columns
     // name mode, empty cname: the cidnumber finds the cohort.
     lms.set("LMSYNC_COHORTS__COHORT_IDENTIFIER", "name");
     let ran = members(&lms, "backup.csv", "cname;cidnumber;userid\n;COH004;U0005\n", &[], 0);
-    assert_eq!(outcomes(&lms, &ran), strs(&["2 updated"]));
+    assert_eq!(coded_outcomes(&lms, &ran), strs(&["2 updated"]));
     assert!(lms.cohort_members().contains(&"COH004 yyang".to_string()), "{:?}", lms.cohort_members());
     assert_eq!(lms.cohort_names().len(), 6);
 }

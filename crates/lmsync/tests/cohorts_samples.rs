@@ -5,23 +5,13 @@
 
 mod common;
 
-use common::{Lms, Ran, line, lines, strs};
+use common::{Lms, Ran, coded_outcomes, line, strs};
 
 /// Runs an upstream sample through `cohorts --op <op>` and asserts the exit code.
 fn sample(lms: &Lms, op: &str, name: &str, code: i32) -> Ran {
     let ran = lms.run_cohorts(op, &lms.fixture(name), &[]);
     assert_eq!(ran.code, code, "{name}: {}", ran.all());
     ran
-}
-
-/// `line outcome [code]` of every report line of `ran`.
-fn outcomes(lms: &Lms, ran: &Ran) -> Vec<String> {
-    let report = lms.json_report(ran.run_id());
-    lines(&report)
-        .iter()
-        .map(|l| format!("{} {} {}", l["line"], l["outcome"].as_str().unwrap(), l["code"].as_str().unwrap_or("")))
-        .map(|s| s.trim_end().to_string())
-        .collect()
 }
 
 /// `line outcome` for each line of `range`.
@@ -103,7 +93,7 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
 
     // 13.1 create_only, idnumber mode: five empty cohorts with their descriptions.
     let ran = sample(&lms, "members", "cohort_create_only.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=6, "created"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=6, "created"));
     assert_eq!(ran.count("created"), 5);
     assert_eq!(lms.cohort_names(), strs(&FIVE));
     assert_eq!(
@@ -121,18 +111,18 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
     // 13.2 delete_only_by_name, name mode: every cohort deleted.
     lms.set("LMSYNC_COHORTS__COHORT_IDENTIFIER", "name");
     let ran = sample(&lms, "members", "cohort_delete_only_by_name.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=6, "deleted"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=6, "deleted"));
     assert!(lms.cohort_names().is_empty(), "{:?}", lms.cohort_names());
 
     // 13.1 again, identifier still name: the same five cohorts.
     let ran = sample(&lms, "members", "cohort_create_only.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=6, "created"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=6, "created"));
     assert_eq!(lms.cohort_names(), strs(&FIVE), "same idnumbers and names in name mode");
 
     // 13.3 delete_only_by_idnumber, back to idnumber (last line without newline).
     lms.unset("LMSYNC_COHORTS__COHORT_IDENTIFIER");
     let ran = sample(&lms, "members", "cohort_delete_only_by_idnumber.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=6, "deleted"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=6, "deleted"));
     assert!(lms.cohort_names().is_empty(), "{:?}", lms.cohort_names());
 
     // 13.4 create_sample: five cohorts, the memberships of the spec.
@@ -140,7 +130,7 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
     let created = [2, 4, 6, 8, 10];
     let expected: Vec<String> =
         (2..=17).map(|n| format!("{n} {}", if created.contains(&n) { "created" } else { "updated" })).collect();
-    assert_eq!(outcomes(&lms, &ran), expected);
+    assert_eq!(coded_outcomes(&lms, &ran), expected);
     assert_eq!((ran.count("created"), ran.count("updated")), (5, 11));
     assert_eq!(lms.cohort_names(), strs(&FIVE));
     assert_eq!(lms.cohort_members(), sample_members(), "spec §13.4 result");
@@ -161,7 +151,7 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
 
     // Re-run: every line unchanged, nothing journalled.
     let again = sample(&lms, "members", "cohort_create_sample.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(2..=17, "unchanged"));
+    assert_eq!(coded_outcomes(&lms, &again), numbered(2..=17, "unchanged"));
     assert_eq!(lms.journalled(again.run_id()), 0);
     let report = lms.json_report(again.run_id());
     let m = line(&report, 3)["message"].as_str().unwrap();
@@ -170,7 +160,7 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
 
     // 13.8 free: every cohort emptied, the message says how many went.
     let ran = sample(&lms, "members", "cohort_free_cohorts_by_idnumber.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=6, "updated"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=6, "updated"));
     assert!(lms.cohort_members().is_empty(), "{:?}", lms.cohort_members());
     assert_eq!(lms.cohort_names(), strs(&FIVE), "freeing keeps the cohorts");
     let report = lms.json_report(ran.run_id());
@@ -181,18 +171,18 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
 
     // 13.7 add_members_by_idnumber (no cmd column = add): the same memberships as 13.4.
     let ran = sample(&lms, "members", "cohort_add_members_by_idnumber.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=17, "updated"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=17, "updated"));
     assert_eq!(lms.cohort_members(), sample_members());
 
     // 13.9 delete_members: COH001–COH004 emptied, COHGRP keeps its 8.
     let ran = sample(&lms, "members", "cohort_delete_members_by_idnumber.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=9, "deleted"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=9, "deleted"));
     assert_eq!(lms.cohort_members(), grouped_members());
     assert_eq!(lms.cohort_names(), strs(&FIVE), "removing members deletes no cohort");
 
     // 13.10 bind_courses_sample: six bindings (comment lines skipped), only COHGRP's members enrolled.
     let ran = sample(&lms, "bindings", "cohort_bind_courses_sample.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(4..=9, "created"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(4..=9, "created"));
     assert_eq!(
         bindings(&lms),
         strs(&[
@@ -222,7 +212,7 @@ fn upstream_unit_test_sequence_from_create_only_to_bind_courses() {
 
     // Re-running the bindings changes nothing.
     let again = sample(&lms, "bindings", "cohort_bind_courses_sample.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(4..=9, "unchanged"));
+    assert_eq!(coded_outcomes(&lms, &again), numbered(4..=9, "unchanged"));
     assert_eq!(lms.journalled(again.run_id()), 0);
     assert_eq!(cohort_enrolments(&lms), expected);
 }
@@ -246,7 +236,7 @@ fn create_sample_by_name_in_name_mode_makes_four_cohorts_the_fourth_without_idnu
     let lms = Lms::with_cohort_site().with("LMSYNC_COHORTS__COHORT_IDENTIFIER", "name");
     let ran = sample(&lms, "members", "cohort_create_sample_by_name.csv", 0);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         expect(&[
             (2, "created"),
             (3, "updated"),
@@ -271,7 +261,7 @@ fn create_sample_by_name_in_name_mode_makes_four_cohorts_the_fourth_without_idnu
     );
 
     let again = sample(&lms, "members", "cohort_create_sample_by_name.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(2..=9, "unchanged"));
+    assert_eq!(coded_outcomes(&lms, &again), numbered(2..=9, "unchanged"));
     assert_eq!(lms.cohort_names().len(), 4, "no second COHORT4: {:?}", lms.cohort_names());
 }
 
@@ -281,7 +271,7 @@ fn create_sample_by_name_in_idnumber_mode_finds_lines_without_cidnumber_by_cname
     let ran = sample(&lms, "members", "cohort_create_sample_by_name.csv", 0);
     // Lines 3, 5, 9 have no cidnumber: COHORT1, 2, 4 are found by cname; line 8 creates COHORT4 by name.
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         expect(&[
             (2, "created"),
             (3, "updated"),
@@ -307,7 +297,7 @@ fn delete_sample_looks_names_up_through_cid_removes_three_members_and_deletes_tw
     sample(&lms, "members", "cohort_create_sample.csv", 0);
     let ran = sample(&lms, "members", "cohort_delete_sample.csv", 0);
     assert_eq!(
-        outcomes(&lms, &ran),
+        coded_outcomes(&lms, &ran),
         expect(&[(2, "deleted"), (3, "deleted"), (4, "deleted"), (5, "deleted"), (6, "deleted")])
     );
     let report = lms.json_report(ran.run_id());
@@ -325,7 +315,7 @@ fn delete_sample_looks_names_up_through_cid_removes_three_members_and_deletes_tw
     // Again: the members are gone (unchanged), the cohorts are gone (skipped).
     let again = sample(&lms, "members", "cohort_delete_sample.csv", 0);
     assert_eq!(
-        outcomes(&lms, &again),
+        coded_outcomes(&lms, &again),
         expect(&[(2, "unchanged"), (3, "unchanged"), (4, "unchanged"), (5, "skipped"), (6, "skipped")])
     );
     assert_eq!(lms.cohort_members(), expected);

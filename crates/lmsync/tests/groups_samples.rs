@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Lms, Ran, line, lines, pick_lines, show, strs};
+use common::{Lms, Ran, coded_outcomes, line, pick_lines, show, strs};
 use std::path::Path;
 
 /// Sample accounts (duplicate e-mails allowed, so ugr2–4 and ugr20–40 exist), sample courses,
@@ -85,16 +85,6 @@ fn rerun_changes_nothing(lms: &Lms, op: &str, name: &str, code: i32) -> Ran {
     again
 }
 
-/// Outcome of every report line of `ran`, as `line outcome [code]`.
-fn outcomes(lms: &Lms, ran: &Ran) -> Vec<String> {
-    let report = lms.json_report(ran.run_id());
-    lines(&report)
-        .iter()
-        .map(|l| format!("{} {} {}", l["line"], l["outcome"].as_str().unwrap(), l["code"].as_str().unwrap_or("")))
-        .map(|s| s.trim_end().to_string())
-        .collect()
-}
-
 fn numbered(range: std::ops::RangeInclusive<u64>, outcome: &str) -> Vec<String> {
     range.map(|n| format!("{n} {outcome}")).collect()
 }
@@ -126,7 +116,7 @@ const SAMPLE_MEMBERS: [&str; 8] = [
 fn groups_sample_creates_groupings_groups_and_bound_self_groupings_then_reruns_unchanged() {
     let lms = site();
     let ran = sample(&lms, "groups", "groups.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=11, "created"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=11, "created"));
     assert_eq!(groups(&lms), strs(&SAMPLE_GROUPS));
     assert_eq!(
         groupings(&lms),
@@ -166,7 +156,7 @@ fn groups_sample_creates_groupings_groups_and_bound_self_groupings_then_reruns_u
     assert!(a["groups"].as_str().unwrap().contains("Group 2"), "{a}");
 
     let again = rerun_changes_nothing(&lms, "groups", "groups.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(2..=11, "unchanged"));
+    assert_eq!(coded_outcomes(&lms, &again), numbered(2..=11, "unchanged"));
 }
 
 #[test]
@@ -176,7 +166,7 @@ fn group_members_sample_adds_in_course_one_and_fails_the_other_course_lines_with
     let ran = sample(&lms, "members", "group_members.csv", 1);
     let mut expected = numbered(3..=10, "created");
     expected.extend((11..=14).map(|n| format!("{n} failed group.not_found")));
-    assert_eq!(outcomes(&lms, &ran), expected, "lines 11–14 name TESTCOURSE1 groups from TESTCOURSE2");
+    assert_eq!(coded_outcomes(&lms, &ran), expected, "lines 11–14 name TESTCOURSE1 groups from TESTCOURSE2");
     let report = lms.json_report(ran.run_id());
     let m = line(&report, 11)["message"].as_str().unwrap();
     assert!(m.contains("TESTCOURSE2") && m.contains("TC1_GR1"), "the message names course and group: {m}");
@@ -195,7 +185,7 @@ fn group_members_sample_adds_in_course_one_and_fails_the_other_course_lines_with
     let again = rerun_changes_nothing(&lms, "members", "group_members.csv", 1);
     let mut expected = numbered(3..=10, "unchanged");
     expected.extend((11..=14).map(|n| format!("{n} failed group.not_found")));
-    assert_eq!(outcomes(&lms, &again), expected);
+    assert_eq!(coded_outcomes(&lms, &again), expected);
 }
 
 #[test]
@@ -204,7 +194,7 @@ fn shift_sample_leaves_each_user_in_the_last_group_only_and_reruns_to_the_same_s
     sample(&lms, "groups", "groups.csv", 0);
     sample(&lms, "members", "group_members.csv", 1);
     let ran = sample(&lms, "members", "shift_group_members.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(3..=10, "updated"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(3..=10, "updated"));
     let shifted = strs(&[
         "TESTCOURSE1 Group 1 ugr10 tool_sync",
         "TESTCOURSE1 Group 1 ugr4 tool_sync",
@@ -219,7 +209,7 @@ fn shift_sample_leaves_each_user_in_the_last_group_only_and_reruns_to_the_same_s
     let again = sample(&lms, "members", "shift_group_members.csv", 0);
     let mut expected = numbered(3..=6, "unchanged");
     expected.extend(numbered(7..=10, "updated"));
-    assert_eq!(outcomes(&lms, &again), expected);
+    assert_eq!(coded_outcomes(&lms, &again), expected);
     assert_eq!(lms.memberships(), shifted);
 }
 
@@ -229,7 +219,7 @@ fn update_samples_rename_keep_idnumbers_and_bindings_and_rerun_unchanged() {
     sample(&lms, "groups", "groups.csv", 0);
     sample(&lms, "members", "group_members.csv", 1);
     let ran = sample(&lms, "groups", "groups_update.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=9, "updated"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=9, "updated"));
     let updated: Vec<String> = SAMPLE_GROUPS
         .iter()
         .map(|g| {
@@ -243,10 +233,10 @@ fn update_samples_rename_keep_idnumbers_and_bindings_and_rerun_unchanged() {
     assert!(bindings(&lms).contains(&"TESTCOURSE2 | Group 1B > Group 1 Updated".to_string()), "{:?}", bindings(&lms));
     assert_eq!(lms.memberships().len(), 8, "members stay: {:?}", lms.memberships());
     let again = rerun_changes_nothing(&lms, "groups", "groups_update.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(2..=9, "unchanged"), "the idnumbers still find the groups");
+    assert_eq!(coded_outcomes(&lms, &again), numbered(2..=9, "unchanged"), "the idnumbers still find the groups");
 
     let ran = sample(&lms, "groups", "groupings_update.csv", 0);
-    assert_eq!(outcomes(&lms, &ran), numbered(2..=3, "updated"));
+    assert_eq!(coded_outcomes(&lms, &ran), numbered(2..=3, "updated"));
     let gp = groupings(&lms);
     assert_eq!(
         &gp[..2],
@@ -259,9 +249,9 @@ fn update_samples_rename_keep_idnumbers_and_bindings_and_rerun_unchanged() {
     assert_eq!(gp.len(), 6, "no grouping created: {gp:?}");
     assert!(bindings(&lms).contains(&"TESTCOURSE1 | Grouping B Updated > Group 4 Updated".to_string()));
     let again = rerun_changes_nothing(&lms, "groups", "groupings_update.csv", 0);
-    assert_eq!(outcomes(&lms, &again), numbered(2..=3, "unchanged"));
+    assert_eq!(coded_outcomes(&lms, &again), numbered(2..=3, "unchanged"));
 
     // The members file still finds the groups by their idnumbers.
     let again = sample(&lms, "members", "group_members.csv", 1);
-    assert_eq!(&outcomes(&lms, &again)[..8], numbered(3..=10, "unchanged").as_slice());
+    assert_eq!(&coded_outcomes(&lms, &again)[..8], numbered(3..=10, "unchanged").as_slice());
 }

@@ -282,6 +282,16 @@ pub fn outcomes(report: &Value) -> Vec<(u64, String)> {
 }
 
 /// Keys of the failed lines, in line order.
+/// `line outcome [code]` of every report line of `ran`.
+pub fn coded_outcomes(lms: &Lms, ran: &Ran) -> Vec<String> {
+    let report = lms.json_report(ran.run_id());
+    lines(&report)
+        .iter()
+        .map(|l| format!("{} {} {}", l["line"], l["outcome"].as_str().unwrap(), l["code"].as_str().unwrap_or("")))
+        .map(|s| s.trim_end().to_string())
+        .collect()
+}
+
 pub fn failed_keys(report: &Value) -> Vec<String> {
     lines(report).iter().filter(|l| l["outcome"] == "failed").map(|l| l["key"].as_str().unwrap().to_string()).collect()
 }
@@ -367,22 +377,7 @@ impl Lms {
 
     /// Every row of the course-side tables (timestamps included), one string per row.
     pub fn course_state(&self) -> BTreeMap<&'static str, Vec<String>> {
-        let db = self.db();
-        COURSE_TABLES
-            .iter()
-            .map(|(table, order)| {
-                let mut stmt = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
-                let n = stmt.column_count();
-                let rows = stmt
-                    .query_map([], |r| {
-                        Ok((0..n).map(|i| show_sql(r.get_ref(i).unwrap())).collect::<Vec<_>>().join("|"))
-                    })
-                    .unwrap()
-                    .map(Result::unwrap)
-                    .collect();
-                (*table, rows)
-            })
-            .collect()
+        self.table_rows(&COURSE_TABLES)
     }
 
     /// Moves every timestamp of the course-side tables 1000 s into the past, so that a later
@@ -611,11 +606,10 @@ impl Lms {
         stmt.query_map([], |r| r.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
     }
 
-    /// Every row (timestamps included) of the enrolment-side tables: instances, enrolments, role
-    /// assignments, groups, memberships.
-    pub fn enrol_state(&self) -> BTreeMap<&'static str, Vec<String>> {
+    /// Every row (timestamps included) of `tables` (name, ORDER BY), one `|`-joined string each.
+    pub fn table_rows(&self, tables: &[(&'static str, &str)]) -> BTreeMap<&'static str, Vec<String>> {
         let db = self.db();
-        ENROL_TABLES
+        tables
             .iter()
             .map(|(table, order)| {
                 let mut stmt = db.prepare(&format!("SELECT * FROM {table} ORDER BY {order}")).unwrap();
@@ -630,6 +624,12 @@ impl Lms {
                 (*table, rows)
             })
             .collect()
+    }
+
+    /// Every row (timestamps included) of the enrolment-side tables: instances, enrolments, role
+    /// assignments, groups, memberships.
+    pub fn enrol_state(&self) -> BTreeMap<&'static str, Vec<String>> {
+        self.table_rows(&ENROL_TABLES)
     }
 }
 
