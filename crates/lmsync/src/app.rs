@@ -249,7 +249,7 @@ impl App {
             .and_then(|u| u.rsplit('/').next())
             .filter(|n| !n.is_empty() && !n.starts_with('.'))
             .map(str::to_string)
-            .unwrap_or_else(|| self.location_default(job).to_string());
+            .unwrap_or_else(|| self.location(job).1.to_string());
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(files.download_timeout_seconds)))
             .build()
@@ -279,10 +279,6 @@ impl App {
         std::fs::rename(&tmp, &target)?;
         tracing::info!("{job:?}: downloaded {url} ({} bytes) as {name}", body.len());
         Ok(Some(target))
-    }
-
-    fn location_default(&self, job: Job) -> &'static str {
-        self.location(job).1
     }
 
     /// A job's configured location and its default file name.
