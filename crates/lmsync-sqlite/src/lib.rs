@@ -4,6 +4,7 @@
 
 mod access;
 mod apply;
+mod browse;
 mod cohort_drift;
 mod cohorts;
 mod courses;
@@ -27,6 +28,7 @@ use rusqlite::Connection;
 use std::path::Path;
 
 pub use access::Grant;
+pub use browse::{MAX_PAGE, Window};
 pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
 pub use pictures::PictureSize;

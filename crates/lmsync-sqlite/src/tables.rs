@@ -5,7 +5,7 @@ use rusqlite::types::ValueRef;
 
 use crate::{SqliteStore, StoreError};
 
-const PATHS: &str = "WITH RECURSIVE paths(id, namepath) AS (
+pub(crate) const PATHS: &str = "WITH RECURSIVE paths(id, namepath) AS (
     SELECT id, name FROM course_categories WHERE parent IS NULL
     UNION ALL SELECT c.id, paths.namepath || '/' || c.name FROM course_categories c JOIN paths ON c.parent = paths.id)";
 

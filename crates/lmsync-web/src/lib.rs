@@ -93,4 +93,39 @@ pub trait Service: Send + Sync + 'static {
     /// A page of an export (`lmsync export <what>`): rows as objects, in the export's order,
     /// only those whose columns equal the `filters` given (column, value).
     fn export(&self, what: &str, filters: &[(String, String)], limit: usize, offset: usize) -> Result<Value, ApiError>;
+
+    /// Every tool: `[{tool, schedule, next_run, operations: [{op, location, waiting}], settings,
+    /// last_run}]`, where `waiting` lists the files a run would read now.
+    fn tools(&self) -> Result<Value, ApiError>;
+    /// The data browser: `categories`; `course`, `user`, `cohort` by key; the windows
+    /// `course-users` (filter: a role) and `cohort-members`; `search-courses`, `search-users`,
+    /// `search-cohorts` (key: the text sought).
+    fn browse(
+        &self,
+        what: &str,
+        key: &str,
+        filter: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Value, ApiError>;
+    /// A user's stored picture (PNG, 100 px), if any.
+    fn picture(&self, username: &str) -> Result<Option<Vec<u8>>, ApiError>;
+    /// Courses in a category path (and below) whose shortname matches a `*`/`?` pattern (both
+    /// optional): `[{id, shortname, fullname, idnumber, category_path}]`.
+    fn select_courses(&self, category: &str, pattern: &str) -> Result<Value, ApiError>;
+    /// Writes the courses' `delete` or `reset` command file listing these course ids; refuses
+    /// to replace a waiting file unless `replace`. Says where and how many.
+    fn make_course_file(&self, kind: &str, ids: &[i64], replace: bool) -> Result<Value, ApiError>;
+    /// The empty categories under the category path `from` ("" = every category), deleted
+    /// (as a recorded run) when `confirm`: `{empty: [paths], run, deleted, failed}`.
+    fn clean_categories(&self, from: &str, confirm: bool) -> Result<Value, ApiError>;
+    /// A file of the area as the file manager previews it: a command file's first rows and
+    /// the tool whose header it fits (or why none), or the text of a report.
+    fn preview_file(&self, path: &str) -> Result<Value, ApiError>;
+    /// Stores a file in a folder of the area (`""` = its root).
+    fn upload_into(&self, folder: &str, name: &str, bytes: &[u8]) -> Result<Value, ApiError>;
+    /// Renames or moves a file or folder within the area.
+    fn rename_file(&self, from: &str, to: &str) -> Result<(), ApiError>;
+    /// Creates a folder in the area.
+    fn create_folder(&self, path: &str) -> Result<(), ApiError>;
 }

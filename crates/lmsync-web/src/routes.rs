@@ -62,7 +62,7 @@ async fn security_headers(request: axum::extract::Request, next: axum::middlewar
         ("referrer-policy", "no-referrer"),
         (
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
         ),
         ("cache-control", "no-store"),
     ] {

@@ -49,7 +49,7 @@ impl App {
     }
 
     /// The tool for one job.
-    fn tool(&self, job: Job) -> Result<Box<dyn Tool>> {
+    pub(crate) fn tool(&self, job: Job) -> Result<Box<dyn Tool>> {
         let c = &self.settings.courses;
         Ok(match job {
             Job::Users => {

@@ -17,18 +17,18 @@ pub struct WebService {
     pub root: PathBuf,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
 impl WebService {
-    fn app(&self) -> Result<App, ApiError> {
+    pub(crate) fn app(&self) -> Result<App, ApiError> {
         App::open(&self.root).map_err(|e| internal(format!("{e:#}")))
     }
 
     /// A path of the file area: relative, no `..`, no hidden part, and still inside the area
     /// once symbolic links are resolved.
-    fn inside(&self, rel: &str) -> Result<PathBuf, ApiError> {
+    pub(crate) fn inside(&self, rel: &str) -> Result<PathBuf, ApiError> {
         let bad = || ApiError::bad_request("file.bad_name", format!("{rel:?} is not a path of the file area"));
         let rel = rel.trim_matches('/');
         if rel.split('/').any(|p| p == ".." || p.starts_with('.') || p.contains(['\\', '\0'])) {
@@ -211,14 +211,7 @@ impl Service for WebService {
     }
 
     fn upload(&self, name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
-        let name = safe_name(name)?;
-        let app = self.app()?;
-        let area = app.area();
-        area.ensure().map_err(internal)?;
-        let tmp = area.root().join(format!(".{name}.uploading"));
-        std::fs::write(&tmp, bytes).and_then(|_| std::fs::File::open(&tmp)?.sync_all()).map_err(internal)?;
-        std::fs::rename(&tmp, area.root().join(name)).map_err(internal)?;
-        Ok(json!({ "file": name, "bytes": bytes.len() }))
+        self.upload_into("", name, bytes)
     }
 
     fn list_files(&self, folder: &str) -> Result<Value, ApiError> {
@@ -481,6 +474,89 @@ impl Service for WebService {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    fn tools(&self) -> Result<Value, ApiError> {
+        crate::console::tools(self)
+    }
+
+    fn browse(
+        &self,
+        what: &str,
+        key: &str,
+        filter: Option<&str>,
+        limit: usize,
+        offset: usize,
+    ) -> Result<Value, ApiError> {
+        crate::console::browse(self, what, key, filter, limit, offset)
+    }
+
+    fn picture(&self, username: &str) -> Result<Option<Vec<u8>>, ApiError> {
+        let store = self.app()?.store().map_err(internal)?;
+        store.picture(username, lmsync_sqlite::PictureSize::F1).map_err(internal)
+    }
+
+    fn select_courses(&self, category: &str, pattern: &str) -> Result<Value, ApiError> {
+        crate::console::select_courses(self, category, pattern)
+    }
+
+    fn make_course_file(&self, kind: &str, ids: &[i64], replace: bool) -> Result<Value, ApiError> {
+        crate::console::make_course_file(self, kind, ids, replace)
+    }
+
+    fn clean_categories(&self, from: &str, confirm: bool) -> Result<Value, ApiError> {
+        crate::console::clean_categories(self, from, confirm)
+    }
+
+    fn preview_file(&self, path: &str) -> Result<Value, ApiError> {
+        crate::console::preview_file(self, path)
+    }
+
+    fn upload_into(&self, folder: &str, name: &str, bytes: &[u8]) -> Result<Value, ApiError> {
+        let name = safe_name(name)?;
+        let dir = self.inside(folder)?;
+        if !dir.is_dir() {
+            return Err(ApiError::not_found("file.not_found", format!("{folder} is not a folder of the area")));
+        }
+        let tmp = dir.join(format!(".{name}.uploading"));
+        std::fs::write(&tmp, bytes).and_then(|_| std::fs::File::open(&tmp)?.sync_all()).map_err(internal)?;
+        std::fs::rename(&tmp, dir.join(name)).map_err(internal)?;
+        let file = if folder.trim_matches('/').is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", folder.trim_matches('/'))
+        };
+        Ok(json!({ "file": file, "bytes": bytes.len() }))
+    }
+
+    fn rename_file(&self, from: &str, to: &str) -> Result<(), ApiError> {
+        let source = self.inside(from)?;
+        let (folder, name) = to.trim_matches('/').rsplit_once('/').unwrap_or(("", to.trim_matches('/')));
+        let name = safe_name(name)?;
+        let dir = self.inside(folder)?;
+        let target = dir.join(name);
+        if source == self.app()?.area().root().canonicalize().map_err(internal)? {
+            return Err(ApiError::bad_request("file.bad_name", "the file area itself cannot move"));
+        }
+        if target.exists() {
+            return Err(ApiError::new(409, "file.exists", format!("{to} exists: delete or rename it first")));
+        }
+        if target.starts_with(&source) {
+            return Err(ApiError::bad_request("file.bad_name", format!("{from} cannot move into itself")));
+        }
+        std::fs::rename(&source, &target).map_err(internal)?;
+        tracing::info!("{from} moved to {to} in the file area through the console");
+        Ok(())
+    }
+
+    fn create_folder(&self, path: &str) -> Result<(), ApiError> {
+        let (parent, name) = path.trim_matches('/').rsplit_once('/').unwrap_or(("", path.trim_matches('/')));
+        let name = safe_name(name)?;
+        let dir = self.inside(parent)?;
+        std::fs::create_dir(dir.join(name)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => ApiError::new(409, "file.exists", format!("{path} exists")),
+            _ => internal(e),
+        })
     }
 }
 

@@ -45,6 +45,12 @@ impl Console {
         answer(r.call().unwrap())
     }
 
+    /// The page a redirect leads to.
+    fn follow(&self, a: &Answer, cookies: &str) -> Answer {
+        assert_eq!(a.0, 303, "a redirect: {}", a.2);
+        self.get(header(a, "location")[0], cookies)
+    }
+
     fn post(&self, path: &str, cookies: &str, form: &[(&str, &str)]) -> Answer {
         let mut r = self.agent.post(format!("{}{path}", self.base));
         if !cookies.is_empty() {
@@ -391,12 +397,13 @@ fn admins_change_settings_and_send_a_test_e_mail() {
     assert!(page.2.contains("users.allow_rename") && page.2.contains("false"), "{}", page.2);
     let csrf = form_csrf(&page.2);
     let set = c.post("/admin/settings", &admin, &[("csrf", &csrf), ("name", "users.allow_rename"), ("value", "true")]);
+    let set = c.follow(&set, &admin);
     assert!(set.2.contains("users.allow_rename set"), "{}", set.2);
     assert!(std::fs::read_to_string(lms.data.join("lmsync.toml")).unwrap().contains("allow_rename = true"));
     let refused =
         c.post("/admin/settings", &admin, &[("csrf", &csrf), ("name", "users.password_cost"), ("value", "99")]);
-    assert!(refused.2.contains("users.password_cost refused"), "{}", refused.2);
-    let sent = c.post("/admin/smtp-test", &admin, &[("csrf", &csrf)]);
+    assert!(c.follow(&refused, &admin).2.contains("users.password_cost refused"), "{}", refused.2);
+    let sent = c.follow(&c.post("/admin/smtp-test", &admin, &[("csrf", &csrf)]), &admin);
     assert!(sent.2.contains("test e-mail sent to ops@example.org"), "{}", sent.2);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let received = loop {

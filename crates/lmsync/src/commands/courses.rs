@@ -13,11 +13,12 @@ use crate::app::App;
 use crate::cli::{CoursesCommand, Selection};
 
 /// A course as the utilities see it.
-struct Listed {
-    shortname: String,
-    idnumber: String,
-    id: i64,
-    path: String,
+pub struct Listed {
+    pub shortname: String,
+    pub fullname: String,
+    pub idnumber: String,
+    pub id: i64,
+    pub path: String,
 }
 
 /// `*` and `?` wildcards, whole-string match.
@@ -43,7 +44,8 @@ fn glob(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-fn courses(app: &App) -> Result<Vec<Listed>> {
+/// Every course, in id order.
+pub fn courses(app: &App) -> Result<Vec<Listed>> {
     let store = app.store()?;
     let (_, sql) = lmsync_sqlite::export_query("courses").context("courses query")?;
     let mut list = Vec::new();
@@ -52,6 +54,7 @@ fn courses(app: &App) -> Result<Vec<Listed>> {
         list.push(Listed {
             id: r[0].as_i64().unwrap_or_default(),
             shortname: text(1),
+            fullname: text(2),
             idnumber: text(3),
             path: text(4),
         });
@@ -64,21 +67,26 @@ fn select(app: &App, s: &Selection) -> Result<Vec<Listed>> {
     if s.category.is_none() && s.pattern.is_none() && s.idnumber.is_empty() {
         bail!("choose courses with --category, --pattern and/or --idnumber");
     }
-    let chosen: Vec<Listed> = courses(app)?
-        .into_iter()
-        .filter(|c| {
-            s.category.as_deref().is_none_or(|p| {
-                let p = p.trim_matches('/');
-                c.path == p || c.path.starts_with(&format!("{p}/"))
-            })
-        })
-        .filter(|c| s.pattern.as_deref().is_none_or(|p| glob(p, &c.shortname)))
-        .filter(|c| s.idnumber.is_empty() || s.idnumber.contains(&c.idnumber))
-        .collect();
+    let chosen = matching(courses(app)?, s.category.as_deref(), s.pattern.as_deref(), &s.idnumber);
     if chosen.is_empty() {
         bail!("no course matches the selection");
     }
     Ok(chosen)
+}
+
+/// The courses in the category path `category` or below it, whose shortname matches `pattern`
+/// and whose idnumber is one of `idnumbers` (each criterion only when given).
+pub fn matching(all: Vec<Listed>, category: Option<&str>, pattern: Option<&str>, idnumbers: &[String]) -> Vec<Listed> {
+    all.into_iter()
+        .filter(|c| {
+            category.is_none_or(|p| {
+                let p = p.trim_matches('/');
+                c.path == p || c.path.starts_with(&format!("{p}/"))
+            })
+        })
+        .filter(|c| pattern.is_none_or(|p| glob(p, &c.shortname)))
+        .filter(|c| idnumbers.is_empty() || idnumbers.contains(&c.idnumber))
+        .collect()
 }
 
 fn identifier(c: &Listed, identity: lmsync_core::settings::CourseIdentity) -> String {
@@ -89,30 +97,37 @@ fn identifier(c: &Listed, identity: lmsync_core::settings::CourseIdentity) -> St
     }
 }
 
-fn write_file(app: &App, name: &str, content: &str, force: bool) -> Result<()> {
+/// Writes a command file at the area root (atomically); refuses to replace one unless `force`.
+pub fn write_file(app: &App, name: &str, content: &str, force: bool) -> Result<std::path::PathBuf> {
     let path = app.area().root().join(name);
     if path.exists() && !force {
-        bail!("{} exists; run it or remove it first, or pass --force to replace it", path.display());
+        bail!("{} exists; run it or remove it first, or replace it", path.display());
     }
     let tmp = path.with_file_name(format!(".{name}.new"));
     std::fs::File::create(&tmp).and_then(|mut f| f.write_all(content.as_bytes()).and_then(|_| f.sync_all()))?;
     std::fs::rename(&tmp, &path)?;
-    println!("wrote {}", path.display());
-    Ok(())
+    Ok(path)
 }
 
-pub fn courses_command(app: &App, cmd: CoursesCommand) -> Result<i32> {
+/// Which command file a utility writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CourseFile {
+    Delete,
+    Reset,
+}
+
+/// The name and content of the delete or reset file listing `chosen`: a delete file is one
+/// identifier per line; a reset file has the identifier column and every reset column, with
+/// values that reset everything (reviewed before it runs).
+pub fn course_file(app: &App, kind: CourseFile, chosen: &[Listed]) -> (String, String) {
     let c = &app.settings.courses;
     let delimiter = if app.settings.csv.delimiter.len() == 1 { app.settings.csv.delimiter.clone() } else { ";".into() };
-    match cmd {
-        CoursesCommand::MakeDeleteFile { selection, force } => {
-            let chosen = select(app, &selection)?;
+    match kind {
+        CourseFile::Delete => {
             let lines: Vec<String> = chosen.iter().map(|x| identifier(x, c.delete_identifier)).collect();
-            write_file(app, &c.delete_file, &(lines.join("\n") + "\n"), force)?;
-            println!("{} courses listed; review the file, then: lmsync run courses --op delete", lines.len());
+            (c.delete_file.clone(), lines.join("\n") + "\n")
         }
-        CoursesCommand::MakeResetFile { selection, force } => {
-            let chosen = select(app, &selection)?;
+        CourseFile::Reset => {
             let header = [
                 c.reset_identifier.as_str(),
                 "events",
@@ -131,14 +146,30 @@ pub fn courses_command(app: &App, cmd: CoursesCommand) -> Result<i32> {
             let values =
                 ["yes", "yes", "yes", "all", "student teacher guest", "all", "all", "all", "all", "yes", "yes", "yes"];
             let mut text = header.join(&delimiter) + "\n";
-            for x in &chosen {
+            for x in chosen {
                 text.push_str(&format!(
                     "{}{delimiter}{}\n",
                     identifier(x, c.reset_identifier),
                     values.join(&delimiter)
                 ));
             }
-            write_file(app, &c.reset_file, &text, force)?;
+            (c.reset_file.clone(), text)
+        }
+    }
+}
+
+pub fn courses_command(app: &App, cmd: CoursesCommand) -> Result<i32> {
+    match cmd {
+        CoursesCommand::MakeDeleteFile { selection, force } => {
+            let chosen = select(app, &selection)?;
+            let (name, text) = course_file(app, CourseFile::Delete, &chosen);
+            println!("wrote {}", write_file(app, &name, &text, force)?.display());
+            println!("{} courses listed; review the file, then: lmsync run courses --op delete", chosen.len());
+        }
+        CoursesCommand::MakeResetFile { selection, force } => {
+            let chosen = select(app, &selection)?;
+            let (name, text) = course_file(app, CourseFile::Reset, &chosen);
+            println!("wrote {}", write_file(app, &name, &text, force)?.display());
             println!("{} courses listed; review the file, then: lmsync run courses --op reset", chosen.len());
         }
         CoursesCommand::CleanCategories { from, confirm } => return clean_categories(app, from.as_deref(), confirm),
@@ -160,8 +191,28 @@ pub fn courses_command(app: &App, cmd: CoursesCommand) -> Result<i32> {
     Ok(0)
 }
 
-/// Categories holding no course, no cohort and only removable subcategories, children first.
+/// `lmsync courses clean-categories`: lists the empty categories, deletes them with `confirm`.
 fn clean_categories(app: &App, from: Option<&str>, confirm: bool) -> Result<i32> {
+    let empty = empty_categories(app, from)?;
+    if empty.is_empty() {
+        println!("no empty category");
+        return Ok(0);
+    }
+    for (_, path) in &empty {
+        println!("{}empty: {path}", if confirm { "" } else { "would delete " });
+    }
+    if !confirm {
+        println!("{} empty categories; run again with --confirm to delete them", empty.len());
+        return Ok(0);
+    }
+    let (run, counts) = delete_categories(app, &empty, "cli", "(command line)")?;
+    println!("run {run}: {} empty categories deleted", counts.deleted);
+    Ok(if counts.failed > 0 { 1 } else { 0 })
+}
+
+/// Categories holding no course, no cohort and only removable subcategories, children first,
+/// under the category path `from` (every category when `None`): `(id, path)`.
+pub fn empty_categories(app: &App, from: Option<&str>) -> Result<Vec<(i64, String)>> {
     let mut store = app.store()?;
     let categories = store.categories()?;
     let (mut children, mut paths): (HashMap<Option<i64>, Vec<i64>>, BTreeMap<i64, String>) =
@@ -190,10 +241,9 @@ fn clean_categories(app: &App, from: Option<&str>, confirm: bool) -> Result<i32>
         }
         empty
     }
-    let roots: Vec<i64> = match from {
+    let roots: Vec<i64> = match from.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()) {
         None => children.get(&None).cloned().unwrap_or_default(),
         Some(p) => {
-            let p = p.trim_matches('/');
             let Some((id, _)) = paths.iter().find(|(_, path)| path.as_str() == p) else {
                 bail!("no category has the path {p}")
             };
@@ -204,32 +254,33 @@ fn clean_categories(app: &App, from: Option<&str>, confirm: bool) -> Result<i32>
     for r in roots {
         walk(r, &children, &used, &mut empty);
     }
-    if empty.is_empty() {
-        println!("no empty category");
-        return Ok(0);
-    }
-    for id in &empty {
-        println!("{}empty: {}", if confirm { "" } else { "would delete " }, paths.get(id).cloned().unwrap_or_default());
-    }
-    if !confirm {
-        println!("{} empty categories; run again with --confirm to delete them", empty.len());
-        return Ok(0);
-    }
+    Ok(empty.into_iter().map(|id| (id, paths.get(&id).cloned().unwrap_or_default())).collect())
+}
+
+/// Deletes these categories (children first, as listed) as one recorded run of the courses
+/// tool; returns the run and its counts.
+pub fn delete_categories(
+    app: &App,
+    empty: &[(i64, String)],
+    trigger: &str,
+    input: &str,
+) -> Result<(i64, OutcomeCounts)> {
+    let mut store = app.store()?;
     let run = store.start_run(&RunStart {
         tool: "courses".into(),
         operation: Some("clean-categories".into()),
-        input: "(command line)".into(),
+        input: input.into(),
         dry_run: false,
-        trigger: "cli".into(),
+        trigger: trigger.into(),
         pid: std::process::id(),
         partial_report: String::new(),
     })?;
     let changes: Vec<Change> = empty
         .iter()
         .enumerate()
-        .map(|(i, id)| Change {
+        .map(|(i, (id, path))| Change {
             line: i as u64 + 1,
-            key: paths.get(id).cloned().unwrap_or_default(),
+            key: path.clone(),
             kind: ChangeKind::DeleteCategory { id: *id },
         })
         .collect();
@@ -245,8 +296,7 @@ fn clean_categories(app: &App, from: Option<&str>, confirm: bool) -> Result<i32>
         status,
         &RunEnd { counts, message: format!("{} empty categories deleted", counts.deleted), ..Default::default() },
     )?;
-    println!("run {run}: {} empty categories deleted", counts.deleted);
-    Ok(if counts.failed > 0 { 1 } else { 0 })
+    Ok((run, counts))
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! One module per command; `dispatch` maps the parsed command line to it.
 
 mod check;
-mod courses;
+pub mod courses;
 mod export;
 pub mod files;
 mod profile_fields;
