@@ -188,10 +188,13 @@ pub fn preview_file(service: &WebService, path: &str) -> Result<Value, ApiError>
     }
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".csv") || lower.ends_with(".txt") && !path.starts_with("reports/") {
+    // Reports are text (or JSON) whatever their name; other `.csv` and `.txt` files are
+    // command files.
+    let report = path.trim_start_matches('/').starts_with("reports/");
+    if !report && (lower.ends_with(".csv") || lower.ends_with(".txt")) {
         return csv_preview(service, &file, &name);
     }
-    if [".txt", ".log", ".json", ".md", ".toml"].iter().any(|e| lower.ends_with(e)) {
+    if report || [".txt", ".log", ".json", ".md", ".toml"].iter().any(|e| lower.ends_with(e)) {
         let bytes = std::fs::read(&file).map_err(internal)?;
         let shown = &bytes[..bytes.len().min(PREVIEW_BYTES)];
         let text = if lower.ends_with(".json") {

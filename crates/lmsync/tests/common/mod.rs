@@ -637,3 +637,4 @@ impl Lms {
 pub fn strs(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
+pub mod console;
