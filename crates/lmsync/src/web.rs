@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use crate::app::{App, Job};
 
 pub struct WebService {
-    pub root: PathBuf,
+    root: PathBuf,
+    /// The line count of each running run's input, counted once (a console page asks for a
+    /// run's progress every 2 s; a big input is not read again each time).
+    line_counts: std::sync::Mutex<std::collections::HashMap<i64, Option<u64>>>,
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
@@ -22,6 +25,26 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
 }
 
 impl WebService {
+    pub fn new(root: PathBuf) -> Self {
+        WebService { root, line_counts: Default::default() }
+    }
+
+    /// The lines of a running run's input, counted on first asking.
+    fn lines_of(&self, r: &RunInfo) -> Option<u64> {
+        if let Some(n) = self.line_counts.lock().ok().and_then(|m| m.get(&r.id).copied()) {
+            return n;
+        }
+        let n = count_lines(Path::new(&r.input));
+        if let Ok(mut m) = self.line_counts.lock() {
+            // Only running runs are asked about: the map stays small; bound it anyway.
+            if m.len() >= 1000 {
+                m.clear();
+            }
+            m.insert(r.id, n);
+        }
+        n
+    }
+
     pub(crate) fn app(&self) -> Result<App, ApiError> {
         App::open(&self.root).map_err(|e| internal(format!("{e:#}")))
     }
@@ -59,13 +82,17 @@ pub fn run_json(r: &RunInfo) -> Value {
     })
 }
 
-/// How far a running run is: lines handled, lines of its input (counted now), lines per
-/// second so far and the seconds left at that rate.
-pub fn progress(r: &RunInfo) -> Value {
-    let total = std::fs::File::open(&r.input).ok().map(|f| {
+/// The physical lines of a file, if it can be read.
+pub fn count_lines(path: &Path) -> Option<u64> {
+    std::fs::File::open(path).ok().map(|f| {
         use std::io::BufRead;
         std::io::BufReader::with_capacity(1 << 16, f).split(b'\n').count() as u64
-    });
+    })
+}
+
+/// How far a running run is: lines handled, lines of its input (`total`), lines per second so
+/// far and the seconds left at that rate.
+pub fn progress(r: &RunInfo, total: Option<u64>) -> Value {
     let elapsed = (chrono::Utc::now().timestamp() - r.started_at).max(1) as f64;
     let rate = r.last_line as f64 / elapsed;
     let eta = match total {
@@ -172,7 +199,7 @@ impl Service for WebService {
             Some(r) => {
                 let mut v = run_json(&r);
                 if r.status == lmsync_core::target::RunStatus::Running {
-                    v["progress"] = progress(&r);
+                    v["progress"] = progress(&r, self.lines_of(&r));
                 }
                 Ok(v)
             }
@@ -666,5 +693,38 @@ mod tests {
         assert_eq!(jobs("courses", None).unwrap().len(), 3);
         assert_eq!(jobs("grades", None).unwrap_err().code, "run.bad_tool");
         assert_eq!(jobs("courses", Some("explode")).unwrap_err().code, "run.bad_tool");
+    }
+
+    #[test]
+    fn a_running_runs_input_is_counted_once_and_its_progress_follows_its_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("big.csv");
+        std::fs::write(&input, "h\n1\n2\n3\n").unwrap();
+        let service = WebService::new(dir.path().to_path_buf());
+        let run = RunInfo {
+            id: 7,
+            tool: "users".into(),
+            operation: None,
+            input: input.to_string_lossy().into_owned(),
+            dry_run: false,
+            trigger: "test".into(),
+            status: lmsync_core::target::RunStatus::Running,
+            started_at: chrono::Utc::now().timestamp() - 10,
+            finished_at: None,
+            pid: 1,
+            last_line: 2,
+            counts: Default::default(),
+            partial_report: String::new(),
+            report: None,
+            tryback: None,
+            archive: None,
+            message: String::new(),
+        };
+        assert_eq!(service.lines_of(&run), Some(4));
+        std::fs::write(&input, "h\n1\n2\n3\n4\n5\n").unwrap();
+        assert_eq!(service.lines_of(&run), Some(4), "counted once per run");
+        let p = progress(&run, service.lines_of(&run));
+        assert_eq!((p["lines_done"].as_u64(), p["lines_total"].as_u64()), (Some(2), Some(4)));
+        assert!(p["seconds_left"].as_u64().is_some());
     }
 }

@@ -146,7 +146,7 @@ impl ProgressBar {
                 if let Some(r) = mine {
                     // The input's lines are counted once per run.
                     if counted != Some(r.id) {
-                        let p = crate::web::progress(&r);
+                        let p = crate::web::progress(&r, crate::web::count_lines(std::path::Path::new(&r.input)));
                         bar.set_message(format!("run {} ({})", r.id, r.tool));
                         bar.set_length(p["lines_total"].as_u64().unwrap_or(0));
                         counted = Some(r.id);

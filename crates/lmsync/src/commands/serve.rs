@@ -191,7 +191,7 @@ async fn api(app: &App) -> Option<std::net::SocketAddr> {
         }
     };
     let addr = listener.local_addr().ok()?;
-    let service = Arc::new(crate::web::WebService { root: app.data.root.clone() });
+    let service = Arc::new(crate::web::WebService::new(app.data.root.clone()));
     let router = lmsync_web::router(service, app.settings.web.max_upload_bytes as usize);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
