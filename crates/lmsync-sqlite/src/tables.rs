@@ -129,8 +129,25 @@ pub struct JournalEntry {
     pub entity: String,
     pub key: String,
     pub action: String,
+    /// JSON of the values before (none for a creation) and after (none for a removal).
+    pub before: Option<String>,
     pub after: Option<String>,
     pub at: i64,
+}
+
+const JOURNAL_COLUMNS: &str = "run_id, line, entity, key, action, before, after, at";
+
+fn journal_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
+    Ok(JournalEntry {
+        run_id: r.get(0)?,
+        line: r.get::<_, i64>(1)? as u64,
+        entity: r.get(2)?,
+        key: r.get(3)?,
+        action: r.get(4)?,
+        before: r.get(5)?,
+        after: r.get(6)?,
+        at: r.get(7)?,
+    })
 }
 
 impl SqliteStore {
@@ -138,26 +155,33 @@ impl SqliteStore {
     /// entries whose key is it, or names it on either side of `@` (`user@cohort`,
     /// `cohort@course`), newest first.
     pub fn journal_for(&self, key: &str, limit: usize) -> Result<Vec<JournalEntry>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT run_id, line, entity, key, action, after, at FROM sync_journal
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {JOURNAL_COLUMNS} FROM sync_journal
              WHERE key = ?1 OR key LIKE ?2 ESCAPE '\\' OR key LIKE ?3 ESCAPE '\\'
-             ORDER BY id DESC LIMIT ?4",
-        )?;
+             ORDER BY id DESC LIMIT ?4"
+        ))?;
         let escaped = key.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let rows = stmt.query_map(
             rusqlite::params![key, format!("{escaped}@%"), format!("%@{escaped}"), limit as i64],
-            |r| {
-                Ok(JournalEntry {
-                    run_id: r.get(0)?,
-                    line: r.get::<_, i64>(1)? as u64,
-                    entity: r.get(2)?,
-                    key: r.get(3)?,
-                    action: r.get(4)?,
-                    after: r.get(5)?,
-                    at: r.get(6)?,
-                })
-            },
+            journal_entry,
         )?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What a run changed, in the order it changed it (a window of `limit` entries from
+    /// `offset`), and how many entries it journalled in all.
+    pub fn journal_of_run(
+        &self,
+        run_id: i64,
+        limit: usize,
+        offset: usize,
+    ) -> Result<(u64, Vec<JournalEntry>), StoreError> {
+        let total: i64 =
+            self.conn.query_row("SELECT count(*) FROM sync_journal WHERE run_id = ?1", [run_id], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {JOURNAL_COLUMNS} FROM sync_journal WHERE run_id = ?1 ORDER BY line, id LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![run_id, limit as i64, offset as i64], journal_entry)?;
+        Ok((total as u64, rows.collect::<rusqlite::Result<_>>()?))
     }
 }

@@ -79,6 +79,9 @@ pub trait Service: Send + Sync + 'static {
     /// What runs changed an entity (by its key: username, shortname, cohort idnumber…), newest
     /// first: `[{run_id, line, entity, key, action, after, at}]`.
     fn audit(&self, key: &str) -> Result<Value, ApiError>;
+    /// What a run changed, from its journal, in line order: `{total, changes: [{line, entity,
+    /// key, action, before, after, at}]}` (`before` / `after` are objects of column values).
+    fn changes(&self, run_id: i64, limit: usize, offset: usize) -> Result<Value, ApiError>;
     /// Sends a test e-mail through `[smtp]` to `smtp.admins`; says to whom.
     fn send_test_mail(&self) -> Result<String, ApiError>;
     /// Starts a run: its id as soon as it is recorded, or its summary with `wait`.

@@ -24,6 +24,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/runs/{id}", Role::Viewer),
     ("GET", "/api/v1/runs/{id}/report", Role::Viewer),
     ("GET", "/api/v1/runs/{id}/tryback", Role::Viewer),
+    ("GET", "/api/v1/runs/{id}/changes", Role::Viewer),
     ("PUT", "/api/v1/files/{name}", Role::Operator),
     ("GET", "/api/v1/exports/{what}", Role::Viewer),
     ("POST", "/api/v1/lines", Role::Operator),
@@ -41,6 +42,7 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/runs/{id}", get(run))
         .route("/api/v1/runs/{id}/report", get(report))
         .route("/api/v1/runs/{id}/tryback", get(tryback))
+        .route("/api/v1/runs/{id}/changes", get(changes))
         .route("/api/v1/exports/{what}", get(export))
         .route("/api/v1/lines", post(run_lines))
         .route("/api/v1/settings", get(settings))
@@ -151,6 +153,23 @@ async fn run(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i64>) -
 async fn report(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
     authorized(&s, &headers, Role::Viewer).await?;
     Ok(Json(blocking(move || s.report(id)).await?))
+}
+
+#[derive(Deserialize)]
+struct Window {
+    limit: Option<usize>,
+    offset: Option<usize>,
+}
+
+async fn changes(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Query(q): Query<Window>,
+) -> Result<Json<Value>, ApiError> {
+    authorized(&s, &headers, Role::Viewer).await?;
+    let (limit, offset) = (q.limit.unwrap_or(1000).clamp(1, 10_000), q.offset.unwrap_or(0));
+    Ok(Json(blocking(move || s.changes(id, limit, offset)).await?))
 }
 
 async fn tryback(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<i64>) -> Result<Response, ApiError> {

@@ -24,6 +24,10 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
+fn no_run(id: i64) -> ApiError {
+    ApiError::not_found("run.not_found", format!("no run {id}"))
+}
+
 impl WebService {
     pub fn new(root: PathBuf) -> Self {
         WebService { root, line_counts: Default::default() }
@@ -203,16 +207,13 @@ impl Service for WebService {
                 }
                 Ok(v)
             }
-            None => Err(ApiError::not_found("run.not_found", format!("no run {id}"))),
+            None => Err(no_run(id)),
         }
     }
 
     fn report(&self, id: i64) -> Result<Value, ApiError> {
         let mut store = self.app()?.store().map_err(internal)?;
-        let r = store
-            .run(id)
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("run.not_found", format!("no run {id}")))?;
+        let r = store.run(id).map_err(internal)?.ok_or_else(|| no_run(id))?;
         let text = r
             .report
             .as_ref()
@@ -224,10 +225,7 @@ impl Service for WebService {
 
     fn tryback(&self, id: i64) -> Result<(String, Vec<u8>), ApiError> {
         let mut store = self.app()?.store().map_err(internal)?;
-        let r = store
-            .run(id)
-            .map_err(internal)?
-            .ok_or_else(|| ApiError::not_found("run.not_found", format!("no run {id}")))?;
+        let r = store.run(id).map_err(internal)?.ok_or_else(|| no_run(id))?;
         let path = r
             .tryback
             .map(PathBuf::from)
@@ -329,6 +327,18 @@ impl Service for WebService {
                 .map(|e| json!({ "run_id": e.run_id, "line": e.line, "entity": e.entity, "key": e.key, "action": e.action, "after": e.after, "at": e.at }))
                 .collect(),
         ))
+    }
+
+    fn changes(&self, run_id: i64, limit: usize, offset: usize) -> Result<Value, ApiError> {
+        let mut store = self.app()?.store().map_err(internal)?;
+        store.run(run_id).map_err(internal)?.ok_or_else(|| no_run(run_id))?;
+        let (total, entries) = store.journal_of_run(run_id, limit, offset).map_err(internal)?;
+        let values = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok());
+        let changes: Vec<Value> = entries
+            .iter()
+            .map(|e| json!({ "line": e.line, "entity": e.entity, "key": e.key, "action": e.action, "before": values(&e.before), "after": values(&e.after), "at": e.at }))
+            .collect();
+        Ok(json!({ "run_id": run_id, "total": total, "offset": offset, "changes": changes }))
     }
 
     fn send_test_mail(&self) -> Result<String, ApiError> {

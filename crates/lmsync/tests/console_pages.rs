@@ -51,6 +51,12 @@ fn a_tool_page_runs_an_uploaded_file_and_lets_only_admins_edit_its_settings() {
     let ran = finished(&c, &ran, &operator);
     assert!(ran.2.contains("created 1") && ran.2.contains("failed 1") && ran.2.contains("user.invalid_email"));
     assert!(lms.users().contains_key("ann"));
+    // The run's page says what it changed, from the journal; the dry run's changed nothing.
+    assert!(!dry.2.contains("What it changed"), "{}", dry.2);
+    let changes = &ran.2[ran.2.find("id=\"changes\"").expect("a changes section")..];
+    assert!(changes.contains("Journal entries: 1."), "{changes}");
+    assert!(changes.contains("<td>user</td><td><a href=\"/audit?key=ann\">ann</a></td><td>create</td>"), "{changes}");
+    assert!(changes.contains("email = &#34;ann@example.org&#34;") && !changes.contains("bad"), "{changes}");
     // With no file, the configured file runs: there is none, which the answer says.
     let configured =
         c.post_multipart("/tools/users/run", &operator, &[("csrf", None, csrf.as_bytes()), ("file", Some(""), b"")]);

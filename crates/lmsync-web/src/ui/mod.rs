@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod changes;
 mod dashboard;
 mod data;
 mod entities;

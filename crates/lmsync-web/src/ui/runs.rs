@@ -9,6 +9,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::changes::{CHANGES_PAGE, ChangeRow, change_row};
 use super::{Console, Nav, Page, attachment, call, cell, html, require, require_form, when};
 
 /// Lines shown on a run's page; the whole report stays available as JSON.
@@ -95,11 +96,19 @@ struct RunPage {
     failed_only: bool,
     truncated: bool,
     lines: Vec<LineRow>,
+    /// What the run changed (a page of its journal), and the whole journal's size.
+    changes: Vec<ChangeRow>,
+    changes_total: u64,
+    changes_offset: usize,
+    /// The offsets of the previous and next pages of changes, when there are.
+    changes_prev: Option<usize>,
+    changes_next: Option<usize>,
 }
 
 #[derive(Deserialize)]
 pub struct RunQuery {
     failed: Option<String>,
+    changes: Option<usize>,
 }
 
 pub async fn run_page(
@@ -109,7 +118,10 @@ pub async fn run_page(
     Query(q): Query<RunQuery>,
 ) -> Page {
     let s = require(&c, &headers, Role::Viewer)?;
-    let (run, report) = call(&c, move |s| Ok((s.run(id)?, s.report(id).ok()))).await?;
+    let changes_offset = q.changes.unwrap_or(0);
+    let (run, report, journal) =
+        call(&c, move |s| Ok((s.run(id)?, s.report(id).ok(), s.changes(id, CHANGES_PAGE, changes_offset)?))).await?;
+    let changes_total = journal["total"].as_u64().unwrap_or(0);
     let failed_only = q.failed.is_some();
     let chosen: Vec<&Value> = report
         .as_ref()
@@ -162,6 +174,11 @@ pub async fn run_page(
         failed_only,
         truncated: chosen.len() > MAX_LINES,
         lines,
+        changes: journal["changes"].as_array().map(|a| a.iter().map(change_row).collect()).unwrap_or_default(),
+        changes_total,
+        changes_offset,
+        changes_prev: changes_offset.checked_sub(CHANGES_PAGE).or((changes_offset > 0).then_some(0)),
+        changes_next: Some(changes_offset + CHANGES_PAGE).filter(|n| (*n as u64) < changes_total),
     })
 }
 
