@@ -382,6 +382,8 @@ struct Shot {
     shows: &'static str,
 }
 
+/// The pictures of docs/screenshots (its README says how to regenerate them): each page is
+/// visited and pictured on every run, and written only when `LMSYNC_SCREENSHOTS` names a folder.
 #[tokio::test]
 async fn screenshots() {
     let out = std::env::var_os("LMSYNC_SCREENSHOTS").map(PathBuf::from);
