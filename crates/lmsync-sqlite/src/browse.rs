@@ -23,6 +23,11 @@ impl Window {
     }
 }
 
+/// A LIKE pattern (escape `\`) matching values that contain `text`.
+fn contains(text: &str) -> String {
+    format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+}
+
 impl SqliteStore {
     /// The rows of `sql` as objects named by `columns`.
     fn objects(&self, sql: &str, params: &[String], columns: &[&str]) -> Result<Vec<Value>, StoreError> {
@@ -55,7 +60,7 @@ impl SqliteStore {
     /// Courses, users or cohorts whose key or name contains `text` (case-insensitive), first
     /// `limit` in key order.
     pub fn browse_search(&self, kind: &str, text: &str, limit: usize) -> Result<Vec<Value>, StoreError> {
-        let like = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let like = contains(text);
         let limit = limit.clamp(1, MAX_PAGE);
         let (sql, columns): (String, &[&str]) = match kind {
             "courses" => (
@@ -282,6 +287,22 @@ impl SqliteStore {
             )?
             .into();
         Ok(Some(cohort))
+    }
+
+    /// A window of the cohorts, by name (then id), with their context and member count; with
+    /// `text`, only those whose name or idnumber contains it (case-insensitive).
+    pub fn browse_cohorts(&self, text: &str, window: Window) -> Result<Vec<Value>, StoreError> {
+        let like = contains(text);
+        let sql = format!(
+            "{PATHS} SELECT h.id, h.name, h.idnumber, h.description, h.visible,
+                    CASE WHEN h.categoryid IS NULL THEN 'system' ELSE 'category:' || p.namepath END,
+                    (SELECT count(*) FROM cohort_members m WHERE m.cohortid = h.id)
+             FROM cohort h LEFT JOIN paths p ON p.id = h.categoryid
+             WHERE h.name LIKE ?1 ESCAPE '\\' OR h.idnumber LIKE ?1 ESCAPE '\\'
+             ORDER BY h.name, h.id{}",
+            window.sql()
+        );
+        self.objects(&sql, &[like], &["id", "name", "idnumber", "description", "visible", "context", "members"])
     }
 
     /// A window of a cohort's members, by username.

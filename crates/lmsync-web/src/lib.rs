@@ -3,6 +3,8 @@
 //! session login). What they do is the binary's: it implements [`Service`], so this crate knows
 //! HTTP and nothing of the store or the tools.
 
+mod entity_lines;
+mod entity_routes;
 mod error;
 mod routes;
 mod ui;
@@ -101,8 +103,9 @@ pub trait Service: Send + Sync + 'static {
     /// last_run}]`, where `waiting` lists the files a run would read now.
     fn tools(&self) -> Result<Value, ApiError>;
     /// The data browser: `categories`; `course`, `user`, `cohort` by key; the windows
-    /// `course-users` (filter: a role) and `cohort-members`; `search-courses`, `search-users`,
-    /// `search-cohorts` (key: the text sought).
+    /// `course-users` (filter: a role), `cohort-members` and `cohorts` (key: text their name or
+    /// idnumber contains, `""` for all); `search-courses`, `search-users`, `search-cohorts`
+    /// (key: the text sought).
     fn browse(
         &self,
         what: &str,

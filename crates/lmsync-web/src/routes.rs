@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::{ApiError, LinesBody, OPENAPI, RunBody, Service};
 
-type Shared = Arc<dyn Service>;
+pub(crate) type Shared = Arc<dyn Service>;
 
 /// Routes and the role each needs (the OpenAPI document lists the same).
 pub const ROUTES: &[(&str, &str, Role)] = &[
@@ -28,6 +28,14 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("PUT", "/api/v1/files/{name}", Role::Operator),
     ("GET", "/api/v1/exports/{what}", Role::Viewer),
     ("POST", "/api/v1/lines", Role::Operator),
+    ("GET", "/api/v1/cohorts", Role::Viewer),
+    ("GET", "/api/v1/cohorts/{cohort}/members", Role::Viewer),
+    ("POST", "/api/v1/cohorts/{cohort}/members", Role::Operator),
+    ("POST", "/api/v1/cohorts/{cohort}/bindings", Role::Operator),
+    ("POST", "/api/v1/courses", Role::Operator),
+    ("POST", "/api/v1/courses/{course}/check", Role::Operator),
+    ("GET", "/api/v1/courses/{course}/users", Role::Viewer),
+    ("POST", "/api/v1/enrolments", Role::Operator),
     ("GET", "/api/v1/settings", Role::Admin),
     ("PUT", "/api/v1/settings/{name}", Role::Admin),
 ];
@@ -48,6 +56,7 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .route("/api/v1/settings", get(settings))
         .route("/api/v1/settings/{name}", put(set_setting))
         .route("/api/v1/files/{name}", put(upload).layer(DefaultBodyLimit::max(max_upload_bytes)))
+        .merge(crate::entity_routes::routes())
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
         .merge(crate::ui::routes(console))
@@ -74,12 +83,14 @@ async fn security_headers(request: axum::extract::Request, next: axum::middlewar
 }
 
 /// Runs a blocking service call.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ApiError::internal(format!("the call failed: {e}")))?
 }
 
 /// The caller's role, when it is at least `needed`.
-async fn authorized(service: &Shared, headers: &HeaderMap, needed: Role) -> Result<Role, ApiError> {
+pub(crate) async fn authorized(service: &Shared, headers: &HeaderMap, needed: Role) -> Result<Role, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -117,6 +128,16 @@ async fn status(State(s): State<Shared>, headers: HeaderMap) -> Result<Json<Valu
     Ok(Json(blocking(move || s.status()).await?))
 }
 
+/// `limit` (default `default`, at least 1) and `offset` (default 0) of a query.
+pub(crate) fn paging(q: &[(String, String)], default: usize) -> Result<(usize, usize), ApiError> {
+    let number = |key: &str, default: usize| -> Result<usize, ApiError> {
+        q.iter().find(|(k, _)| k == key).map_or(Ok(default), |(_, v)| {
+            v.parse().map_err(|_| ApiError::bad_request("api.bad_query", format!("{key}={v} is not a number")))
+        })
+    };
+    Ok((number("limit", default)?.max(1), number("offset", 0)?))
+}
+
 #[derive(Deserialize)]
 struct Limit {
     limit: Option<usize>,
@@ -129,12 +150,8 @@ async fn export(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
     authorized(&s, &headers, Role::Viewer).await?;
-    let number = |key: &str, default: usize| -> Result<usize, ApiError> {
-        q.iter().find(|(k, _)| k == key).map_or(Ok(default), |(_, v)| {
-            v.parse().map_err(|_| ApiError::bad_request("api.bad_query", format!("{key}={v} is not a number")))
-        })
-    };
-    let (limit, offset) = (number("limit", 1000)?.clamp(1, 10_000), number("offset", 0)?);
+    let (limit, offset) = paging(&q, 1000)?;
+    let limit = limit.min(10_000);
     let filters: Vec<(String, String)> = q.into_iter().filter(|(k, _)| k != "limit" && k != "offset").collect();
     Ok(Json(blocking(move || s.export(&what, &filters, limit, offset)).await?))
 }

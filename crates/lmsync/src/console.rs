@@ -107,6 +107,7 @@ pub fn browse(
         "course" => store.browse_course(key).map_err(internal)?.ok_or_else(|| missing("course"))?,
         "course-users" => store.browse_course_users(key, filter, window).map_err(internal)?.into(),
         "user" => store.browse_user(key).map_err(internal)?.ok_or_else(|| missing("user"))?,
+        "cohorts" => store.browse_cohorts(key, window).map_err(internal)?.into(),
         "cohort" => store.browse_cohort(key).map_err(internal)?.ok_or_else(|| missing("cohort"))?,
         "cohort-members" => {
             let cohort = store.browse_cohort(key).map_err(internal)?.ok_or_else(|| missing("cohort"))?;

@@ -420,14 +420,21 @@ impl Service for WebService {
         area.ensure().map_err(internal)?;
         let tmp = area.root().join(format!(".{name}.writing"));
         std::fs::write(&tmp, &bytes).map_err(internal)?;
-        std::fs::rename(&tmp, area.root().join(&name)).map_err(internal)?;
-        let mut run = self.start_run(RunBody {
+        let written = area.root().join(&name);
+        std::fs::rename(&tmp, &written).map_err(internal)?;
+        let run = self.start_run(RunBody {
             tool: body.tool.clone(),
             op: body.op.clone(),
             file: Some(name),
             dry_run: body.dry_run,
             wait: true,
-        })?;
+        });
+        // A real run archives its input; a dry run, a check (which keeps its list) or a refused
+        // run leaves it at the area root, where nothing would ever read it again.
+        if written.is_file() && !run.as_ref().is_ok_and(|r| r["status"] == "cancelled") {
+            std::fs::remove_file(&written).map_err(internal)?;
+        }
+        let mut run = run?;
         let id = run["id"].as_i64().unwrap_or(0);
         run["report"] = self.report(id).unwrap_or(Value::Null);
         Ok(run)

@@ -3,88 +3,18 @@
 
 mod common;
 
+use common::api::{Api, setup, token};
 use common::*;
-use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Api {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Api {
-    fn start(lms: &Lms) -> Api {
-        let mut child = lms.command().arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut base = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(url) = line.trim().strip_prefix("API:") {
-                base = url.split_whitespace().next().map(str::to_string);
-            }
-            if line.contains("next run at") {
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        Api { child, base: base.expect("serve printed its API address"), agent }
-    }
-
-    /// (status, body as JSON or as text)
-    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let auth = token.map(|t| format!("Bearer {t}"));
-        let mut response = match (method, body) {
-            ("GET", _) => {
-                let mut r = self.agent.get(&url);
-                if let Some(a) = &auth {
-                    r = r.header("Authorization", a);
-                }
-                r.call().unwrap()
-            }
-            (m, body) => {
-                let mut r = if m == "PUT" { self.agent.put(&url) } else { self.agent.post(&url) };
-                if let Some(a) = &auth {
-                    r = r.header("Authorization", a);
-                }
-                r.send(body.unwrap_or_default()).unwrap()
-            }
-        };
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
-    }
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
-    }
-}
-
-fn token(lms: &Lms, name: &str, role: &str) -> String {
-    let r = lms.exec(&["tokens", "create", name, "--role", role]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    r.stdout.lines().last().unwrap().trim().to_string()
-}
-
-fn setup() -> (Lms, Api, [String; 3]) {
-    let lms = Lms::new().with("LMSYNC_USERS__PRIMARY_IDENTITY", "username").with("LMSYNC_WEB__LISTEN", "127.0.0.1:0");
-    let tokens = [token(&lms, "v", "viewer"), token(&lms, "o", "operator"), token(&lms, "a", "admin")];
-    let api = Api::start(&lms);
-    (lms, api, tokens)
-}
 
 #[test]
 fn every_route_checks_the_token_and_its_role() {
     let (_lms, api, [viewer, operator, admin]) = setup();
     for (method, route, needed) in lmsync_web::ROUTES {
         let path = route.trim_start_matches("/api/v1").replace("{id}", "999").replace("{name}", "probe.csv");
+        let path = path.replace("{cohort}", "probe").replace("{course}", "probe");
         let body: Option<&[u8]> = if *method == "GET" { None } else { Some(b"{}") };
         let (status, err) = api.call(method, &path, None, body);
         assert_eq!((status, err["error"]["code"].as_str()), (401, Some("auth.missing")), "{method} {route}");

@@ -637,4 +637,5 @@ impl Lms {
 pub fn strs(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
+pub mod api;
 pub mod console;
