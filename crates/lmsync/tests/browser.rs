@@ -275,7 +275,7 @@ async fn an_operator_uploads_a_user_file_runs_it_reads_the_report_and_downloads_
         // The report: every line, or the failed one only.
         click(&b, "#failed-only").await;
         let rows = until("the failed lines", || async {
-            let rows = b.find_all(Locator::Css("main table tbody tr")).await.ok()?;
+            let rows = b.find_all(Locator::Css("#lines tbody tr")).await.ok()?;
             (rows.len() == 1).then_some(rows)
         })
         .await;
