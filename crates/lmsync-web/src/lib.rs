@@ -35,6 +35,10 @@ pub struct RunBody {
     /// Answer when the run has finished (its summary), not as soon as it has started.
     #[serde(default)]
     pub wait: bool,
+    /// Who asked, as the run's trigger names it: `console:<account>` for the console; an API
+    /// request cannot set it (its runs say `api`).
+    #[serde(skip)]
+    pub by: Option<String>,
 }
 
 /// Lines sent as JSON instead of a file: written as a command file of the tool (header =

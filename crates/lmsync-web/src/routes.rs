@@ -59,7 +59,7 @@ pub fn router(service: Arc<dyn Service>, max_upload_bytes: usize) -> Router {
         .merge(crate::entity_routes::routes())
         .fallback(|| async { ApiError::not_found("api.no_route", "no such API route; see /api/v1/openapi.json") })
         .with_state(service)
-        .merge(crate::ui::routes(console))
+        .merge(crate::ui::routes(console, max_upload_bytes))
         .layer(axum::middleware::from_fn(security_headers))
 }
 

@@ -428,6 +428,7 @@ impl Service for WebService {
             file: Some(name),
             dry_run: body.dry_run,
             wait: true,
+            by: None,
         });
         // A real run archives its input; a dry run, a check (which keeps its list) or a refused
         // run leaves it at the area root, where nothing would ever read it again.
@@ -464,7 +465,7 @@ impl Service for WebService {
             None => None,
         };
         // The trigger names this request, so its run is found as soon as it is recorded.
-        let trigger = format!("api {}", lmsync_core::access::new_password());
+        let trigger = format!("{} {}", body.by.as_deref().unwrap_or("api"), lmsync_core::access::new_password());
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let root = self.root.clone();
         let (dry_run, t) = (body.dry_run, trigger.clone());

@@ -50,6 +50,7 @@ fn a_tool_page_runs_an_uploaded_file_and_lets_only_admins_edit_its_settings() {
     );
     let ran = finished(&c, &ran, &operator);
     assert!(ran.2.contains("created 1") && ran.2.contains("failed 1") && ran.2.contains("user.invalid_email"));
+    assert!(ran.2.contains("console:ops"), "the run says who started it");
     assert!(lms.users().contains_key("ann"));
     // The run's page says what it changed, from the journal; the dry run's changed nothing.
     assert!(!dry.2.contains("What it changed"), "{}", dry.2);
@@ -263,4 +264,40 @@ fn the_file_manager_previews_moves_and_makes_folders_inside_the_area_only() {
     );
     assert_eq!(up.0, 303, "{}", up.2);
     assert_eq!(std::fs::read_to_string(lms.files().join("incoming/b.csv")).unwrap(), "y");
+}
+
+#[test]
+fn console_uploads_may_be_as_large_as_web_max_upload_bytes_and_no_larger() {
+    let (lms, c) = console_of(Lms::new().with("LMSYNC_WEB__MAX_UPLOAD_BYTES", "4000000"));
+    let operator = session(&c, "ops");
+    let csrf = form_csrf(&c.get("/files", &operator).2);
+    // 3 MB: more than a web framework's usual default, less than the setting.
+    let big = "username;firstname;lastname;email\n".to_string() + &"u;F;L;u@example.org\n".repeat(150_000);
+    assert!(big.len() > 3_000_000 && big.len() < 4_000_000);
+    let up = c.post_multipart(
+        "/files/upload",
+        &operator,
+        &[("csrf", None, csrf.as_bytes()), ("file", Some("big.csv"), big.as_bytes())],
+    );
+    assert_eq!(up.0, 303, "{}", up.2);
+    assert_eq!(std::fs::read(lms.files().join("big.csv")).unwrap().len(), big.len());
+    let over = big.repeat(2);
+    for path in ["/files/upload", "/tools/users/run"] {
+        let refused = c.send_multipart(
+            path,
+            &operator,
+            &[("csrf", None, csrf.as_bytes()), ("file", Some("over.csv"), over.as_bytes())],
+        );
+        // The server answers 413 and may hang up before the client has sent everything.
+        match refused {
+            Ok(a) => assert_eq!(a.0, 413, "{path}: {}", a.2),
+            Err(ureq::Error::Io(e)) => assert!(
+                matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset),
+                "{path}: {e}"
+            ),
+            Err(e) => panic!("{path}: {e}"),
+        }
+    }
+    assert!(!lms.files().join("over.csv").exists());
+    assert_eq!(lms.rows("SELECT CAST(count(*) AS TEXT) FROM sync_runs"), ["0"]);
 }

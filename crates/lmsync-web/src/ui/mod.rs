@@ -17,6 +17,7 @@ mod utilities;
 
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -35,7 +36,10 @@ pub struct Console {
     pub sessions: Arc<Sessions>,
 }
 
-pub fn routes(console: Console) -> Router {
+/// The console's pages; an upload (a file or an upload & run) may be `max_upload_bytes` long,
+/// as through the API.
+pub fn routes(console: Console, max_upload_bytes: usize) -> Router {
+    let upload = DefaultBodyLimit::max(max_upload_bytes);
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_page).post(login::login))
@@ -44,7 +48,7 @@ pub fn routes(console: Console) -> Router {
         .route("/runs/{id}", get(runs::run_page))
         .route("/runs/{id}/tryback", get(runs::tryback))
         .route("/tools/{tool}", get(tools::tool_page).post(tools::set_tool_setting))
-        .route("/tools/{tool}/run", post(tools::run_with_upload))
+        .route("/tools/{tool}/run", post(tools::run_with_upload).layer(upload))
         .route("/utilities", get(utilities::utilities_page))
         .route("/utilities/make-file", post(utilities::make_file))
         .route("/utilities/check", post(utilities::check_courses))
@@ -67,7 +71,7 @@ pub fn routes(console: Console) -> Router {
         .route("/files", get(files::files_page))
         .route("/files/download", get(files::download))
         .route("/files/view", get(files::view))
-        .route("/files/upload", post(files::upload))
+        .route("/files/upload", post(files::upload).layer(upload))
         .route("/files/delete", post(files::delete))
         .route("/files/rename", post(files::rename))
         .route("/files/folder", post(files::new_folder))

@@ -58,9 +58,10 @@ pub struct RunForm {
 }
 
 pub async fn start_run(State(c): State<Console>, headers: HeaderMap, Form(form): Form<RunForm>) -> Page {
-    require_form(&c, &headers, Role::Operator, &form.csrf)?;
+    let s = require_form(&c, &headers, Role::Operator, &form.csrf)?;
     let op = form.op.filter(|o| !o.is_empty());
-    let body = crate::RunBody { tool: form.tool, op, file: None, dry_run: form.dry_run, wait: false };
+    let by = Some(format!("console:{}", s.username));
+    let body = crate::RunBody { tool: form.tool, op, file: None, dry_run: form.dry_run, wait: false, by };
     let run = call(&c, move |s| s.start_run(body)).await?;
     Ok(Redirect::to(&format!("/runs/{}", run["id"].as_i64().unwrap_or(0))).into_response())
 }

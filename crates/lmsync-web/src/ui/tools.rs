@@ -135,13 +135,13 @@ pub async fn run_with_upload(
             _ => {}
         }
     }
-    require_form(&c, &headers, Role::Operator, &csrf)?;
+    let by = Some(format!("console:{}", require_form(&c, &headers, Role::Operator, &csrf)?.username));
     let run = call(&c, move |s| {
         let file = match upload {
             Some((name, bytes)) => Some(s.upload(&name, &bytes)?["file"].as_str().unwrap_or_default().to_string()),
             None => None,
         };
-        s.start_run(crate::RunBody { tool, op, file, dry_run, wait: false })
+        s.start_run(crate::RunBody { tool, op, file, dry_run, wait: false, by })
     })
     .await?;
     Ok(Redirect::to(&format!("/runs/{}", run["id"].as_i64().unwrap_or(0))).into_response())

@@ -116,7 +116,7 @@ pub struct CheckForm {
 /// Checks whether courses exist: the identifiers run as a check file, whose run page says,
 /// line by line, which course each names.
 pub async fn check_courses(State(c): State<Console>, headers: HeaderMap, Form(form): Form<CheckForm>) -> Page {
-    require_form(&c, &headers, Role::Operator, &form.csrf)?;
+    let by = Some(format!("console:{}", require_form(&c, &headers, Role::Operator, &form.csrf)?.username));
     let identifiers: Vec<&str> = form.identifiers.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     if identifiers.is_empty() {
         return Ok(back("/utilities", "give at least one course identifier to check"));
@@ -132,6 +132,7 @@ pub async fn check_courses(State(c): State<Console>, headers: HeaderMap, Form(fo
             file: Some(file),
             dry_run: false,
             wait: false,
+            by,
         })
     })
     .await?;

@@ -108,6 +108,17 @@ pub fn log_in(c: &Console, user: &str, password: &str) -> Answer {
 impl Console {
     /// A multipart form: `(name, file name, value)`, a file part when it has a file name.
     pub fn post_multipart(&self, path: &str, cookies: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Answer {
+        self.send_multipart(path, cookies, parts).unwrap()
+    }
+
+    /// As [`Console::post_multipart`], also when the server hangs up before the whole body is
+    /// sent (as it may when it refuses a body too large).
+    pub fn send_multipart(
+        &self,
+        path: &str,
+        cookies: &str,
+        parts: &[(&str, Option<&str>, &[u8])],
+    ) -> Result<Answer, ureq::Error> {
         let boundary = "lmsyncTestBoundary7MA4YWxk";
         let mut body = Vec::new();
         for (name, file, value) in parts {
@@ -127,9 +138,8 @@ impl Console {
             .post(format!("{}{path}", self.base))
             .header("Cookie", cookies)
             .header("Content-Type", &format!("multipart/form-data; boundary={boundary}"))
-            .send(&body[..])
-            .unwrap();
-        answer(r)
+            .send(&body[..])?;
+        Ok(answer(r))
     }
 
     /// Follows a run's page until the run has finished; returns the page.
