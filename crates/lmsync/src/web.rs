@@ -24,6 +24,13 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e.to_string())
 }
 
+/// A journal entry as the API and the console show it (`before` / `after` as objects).
+fn journal_json(e: &lmsync_sqlite::JournalEntry) -> Value {
+    let values = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok());
+    json!({ "run_id": e.run_id, "line": e.line, "entity": e.entity, "key": e.key, "action": e.action,
+            "before": values(&e.before), "after": values(&e.after), "at": e.at })
+}
+
 fn no_run(id: i64) -> ApiError {
     ApiError::not_found("run.not_found", format!("no run {id}"))
 }
@@ -321,23 +328,14 @@ impl Service for WebService {
     fn audit(&self, key: &str) -> Result<Value, ApiError> {
         let store = self.app()?.store().map_err(internal)?;
         let entries = store.journal_for(key, 500).map_err(internal)?;
-        Ok(Value::Array(
-            entries
-                .iter()
-                .map(|e| json!({ "run_id": e.run_id, "line": e.line, "entity": e.entity, "key": e.key, "action": e.action, "after": e.after, "at": e.at }))
-                .collect(),
-        ))
+        Ok(Value::Array(entries.iter().map(journal_json).collect()))
     }
 
     fn changes(&self, run_id: i64, limit: usize, offset: usize) -> Result<Value, ApiError> {
         let mut store = self.app()?.store().map_err(internal)?;
         store.run(run_id).map_err(internal)?.ok_or_else(|| no_run(run_id))?;
         let (total, entries) = store.journal_of_run(run_id, limit, offset).map_err(internal)?;
-        let values = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok());
-        let changes: Vec<Value> = entries
-            .iter()
-            .map(|e| json!({ "line": e.line, "entity": e.entity, "key": e.key, "action": e.action, "before": values(&e.before), "after": values(&e.after), "at": e.at }))
-            .collect();
+        let changes: Vec<Value> = entries.iter().map(journal_json).collect();
         Ok(json!({ "run_id": run_id, "total": total, "offset": offset, "changes": changes }))
     }
 

@@ -310,7 +310,8 @@ async fn only_administrators_reach_the_settings_and_accounts_pages() {
             assert_eq!(run_buttons.is_empty(), !may_run, "{user} sees Run now only when they may run");
             for path in ["/admin/settings", "/admin/access"] {
                 goto(&b, &c, path).await;
-                assert_eq!(body(&b).await, "this page is for administrators", "{user} at {path}");
+                assert_eq!(text(&b, "#refusal").await, "this page is for administrators", "{user} at {path}");
+                assert!(b.find(Locator::LinkText("Back to the dashboard")).await.is_ok(), "a way back");
                 assert_eq!(status_of(&b, &c, path).await, 403, "{user} at {path}");
             }
             goto(&b, &c, "/").await;

@@ -15,7 +15,8 @@ struct AuditRow {
     entity: String,
     action: String,
     key: String,
-    after: String,
+    /// What changed (see [`super::changes::detail`]).
+    detail: String,
 }
 
 #[derive(Template)]
@@ -50,7 +51,7 @@ pub async fn audit_page(State(c): State<Console>, headers: HeaderMap, Query(q): 
             entity: cell(&e["entity"]),
             action: cell(&e["action"]),
             key: cell(&e["key"]),
-            after: cell(&e["after"]).chars().take(300).collect(),
+            detail: super::changes::detail(&e["before"], &e["after"]),
         })
         .collect();
     html(AuditPage { nav: Nav::of(&s), key, rows })

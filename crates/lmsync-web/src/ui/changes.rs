@@ -28,7 +28,8 @@ pub fn change_row(c: &Value) -> ChangeRow {
     }
 }
 
-fn detail(before: &Value, after: &Value) -> String {
+/// What an entry changed: `column: before → after` for an update, the values set otherwise.
+pub fn detail(before: &Value, after: &Value) -> String {
     let shown = |v: &Value| match v {
         Value::String(s) => format!("\"{s}\""),
         other => other.to_string(),

@@ -141,7 +141,11 @@ pub async fn course(State(c): State<Console>, headers: HeaderMap, Query(q): Quer
     .await?;
     let more = users.as_array().is_some_and(|a| a.len() > PAGE);
     let users = Value::Array(users.as_array().into_iter().flatten().take(PAGE).cloned().collect());
-    let field = |k: &str| if k.ends_with("date") { stamp(&course[k]) } else { cell(&course[k]) };
+    let field = |k: &str| match k {
+        "visible" => yes_no(&course[k]),
+        _ if k.ends_with("date") => stamp(&course[k]),
+        _ => cell(&course[k]),
+    };
     html(CoursePage {
         nav: Nav::of(&s),
         key_q: super::encode(&q.key),
@@ -259,7 +263,7 @@ pub async fn cohort(State(c): State<Console>, headers: HeaderMap, Query(q): Quer
         key: q.key,
         fields: ["name", "idnumber", "description", "context", "visible", "members"]
             .into_iter()
-            .map(|k| (k, cell(&cohort[k])))
+            .map(|k| (k, if k == "visible" { yes_no(&cohort[k]) } else { cell(&cohort[k]) }))
             .collect(),
         bindings: rows(&cohort["bindings"], &["course", "role", "status", "enrolled"]),
         members: rows(&members, &["username", "name", "timeadded"]),
@@ -268,4 +272,13 @@ pub async fn cohort(State(c): State<Console>, headers: HeaderMap, Query(q): Quer
         next: offset + PAGE,
         more,
     })
+}
+
+/// A flag as people read it (Moodle stores 0 / 1).
+fn yes_no(v: &Value) -> String {
+    match v {
+        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Value::Number(n) => if n.as_i64() == Some(0) { "no" } else { "yes" }.to_string(),
+        other => cell(other),
+    }
 }

@@ -111,15 +111,33 @@ impl IntoResponse for Refusal {
 
 impl From<ApiError> for Refusal {
     fn from(e: ApiError) -> Self {
-        Refusal(Box::new(
-            (StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.message).into_response(),
-        ))
+        Refusal::page(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), &e.message)
     }
+}
+
+/// The page saying why a request was turned away, with a way back.
+#[derive(Template)]
+#[template(path = "refused.html")]
+struct RefusedPage<'a> {
+    title: &'a str,
+    message: &'a str,
 }
 
 impl Refusal {
     fn forbidden(message: &str) -> Self {
-        Refusal(Box::new((StatusCode::FORBIDDEN, message.to_string()).into_response()))
+        Refusal::page(StatusCode::FORBIDDEN, message)
+    }
+
+    fn page(status: StatusCode, message: &str) -> Self {
+        let title = match status {
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::NOT_FOUND => "Not found",
+            StatusCode::CONFLICT => "Not now",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "Refused",
+        };
+        let body = RefusedPage { title, message }.render().unwrap_or_else(|_| message.to_string());
+        Refusal(Box::new((status, Html(body)).into_response()))
     }
 }
 
