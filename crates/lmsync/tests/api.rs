@@ -266,3 +266,40 @@ fn a_running_run_reports_its_progress() {
     assert_eq!(p["lines_total"], 60_001, "{p}");
     assert!(p["lines_per_second"].as_u64().unwrap() > 0, "{p}");
 }
+
+#[test]
+fn a_runs_changes_are_read_from_its_journal_page_by_page() {
+    let (lms, api, [viewer, operator, _]) = setup();
+    let first = serde_json::json!({
+        "tool": "users", "columns": ["username", "firstname", "lastname", "city"],
+        "lines": [["ann", "Ann", "A", "Paris"], ["bob", "Bob", "B", "Lyon"], ["bad", "", "", ""]],
+    });
+    let (status, run) = api.call("POST", "/lines", Some(&operator), Some(first.to_string().as_bytes()));
+    assert_eq!(status, 200, "{run}");
+    let id = run["id"].as_i64().unwrap();
+    let (status, page) = api.call("GET", &format!("/runs/{id}/changes"), Some(&viewer), None);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["total"], 2, "the failed line changed nothing: {page}");
+    let created = &page["changes"][0];
+    assert_eq!((created["line"].as_u64(), created["key"].as_str()), (Some(2), Some("ann")), "{page}");
+    assert_eq!((created["action"].as_str(), &created["before"]), (Some("create"), &serde_json::Value::Null), "{page}");
+    assert_eq!(created["after"]["city"], "Paris", "{page}");
+    let (_, second) = api.call("GET", &format!("/runs/{id}/changes?limit=1&offset=1"), Some(&viewer), None);
+    assert_eq!(second["changes"].as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(second["changes"][0]["key"], "bob", "{second}");
+
+    // An update journals the values before and after.
+    let moved = serde_json::json!({
+        "tool": "users", "columns": ["username", "firstname", "lastname", "city"], "lines": [["ann", "Ann", "A", "Nantes"]],
+    });
+    let (_, run) = api.call("POST", "/lines", Some(&operator), Some(moved.to_string().as_bytes()));
+    let (_, page) = api.call("GET", &format!("/runs/{}/changes", run["id"]), Some(&viewer), None);
+    let update = &page["changes"][0];
+    assert_eq!((update["action"].as_str(), update["before"]["city"].as_str()), (Some("update"), Some("Paris")));
+    assert_eq!(update["after"]["city"], "Nantes");
+    assert_eq!(lms.user("ann")["city"], "Nantes");
+
+    let (status, err) = api.call("GET", "/runs/999/changes", Some(&viewer), None);
+    assert_eq!((status, err["error"]["code"].as_str()), (404, Some("run.not_found")), "{err}");
+    assert_eq!(api.call("GET", &format!("/runs/{id}/changes"), None, None).0, 401);
+}
