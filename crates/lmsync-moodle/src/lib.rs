@@ -2,6 +2,7 @@
 //! The wire protocol is described in `spec/moodle-ws.md` of the shared folder.
 
 pub mod availability;
+pub mod chunks;
 pub mod client;
 pub mod error;
 pub mod functions;
@@ -14,6 +15,7 @@ pub mod transport;
 mod upload;
 
 pub use availability::{Availability, Missing, ToolAvailability, availability, functions_markdown};
+pub use chunks::{Caller, ChunkOptions, ChunkReport, ItemOutcome, apply_in_chunks};
 pub use client::{ClientOptions, MoodleClient, SetupError, Token};
 pub use error::{AccessProblem, Exception, Unavailable, WsError};
 pub use params::{Param, Params};
