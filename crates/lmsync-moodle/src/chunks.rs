@@ -66,11 +66,12 @@ impl Caller for MoodleClient {
     }
 }
 
-struct Run<'a, T, C, B> {
+struct Run<'a, T, C, B, K> {
     caller: &'a C,
     function: &'a str,
     items: &'a [T],
     build: B,
+    culprit: K,
     outcomes: Vec<ItemOutcome>,
     calls: usize,
 }
@@ -84,7 +85,22 @@ pub fn apply_in_chunks<T, C: Caller>(
     build: impl Fn(&[T]) -> Params,
     options: &ChunkOptions,
 ) -> ChunkReport {
-    let mut run = Run { caller, function, items, build, outcomes: vec![ItemOutcome::NotSent; items.len()], calls: 0 };
+    apply_in_chunks_naming(caller, function, items, build, options, |_, _| None)
+}
+
+/// Same, with `culprit` reading an item-level error of a chunk and naming the bad item by its
+/// index in the chunk when it can ("Username already exists: jdoe", spec §3.3): that item
+/// fails at once and the others are resent without bisecting.
+pub fn apply_in_chunks_naming<T, C: Caller>(
+    caller: &C,
+    function: &str,
+    items: &[T],
+    build: impl Fn(&[T]) -> Params,
+    options: &ChunkOptions,
+    culprit: impl Fn(&WsError, &[T]) -> Option<usize>,
+) -> ChunkReport {
+    let outcomes = vec![ItemOutcome::NotSent; items.len()];
+    let mut run = Run { caller, function, items, build, culprit, outcomes, calls: 0 };
     let mut size = options.initial.clamp(1, options.max_items.max(1));
     let mut start = 0;
     while start < items.len() {
@@ -111,7 +127,12 @@ pub fn apply_in_chunks<T, C: Caller>(
     ChunkReport { outcomes: run.outcomes, stopped: None, calls: run.calls }
 }
 
-impl<T, C: Caller, B: Fn(&[T]) -> Params> Run<'_, T, C, B> {
+impl<T, C, B, K> Run<'_, T, C, B, K>
+where
+    C: Caller,
+    B: Fn(&[T]) -> Params,
+    K: Fn(&WsError, &[T]) -> Option<usize>,
+{
     /// The longest chunk from `start`, at most `len` items, within the field limit (0 when a
     /// single item is already too large).
     fn fit(&self, start: usize, mut len: usize, limit: usize) -> usize {
@@ -149,7 +170,17 @@ impl<T, C: Caller, B: Fn(&[T]) -> Params> Run<'_, T, C, B> {
                 }
                 Ok(())
             }
-            Err(_) => {
+            Err(err) => {
+                if let Some(bad) = (self.culprit)(&err, &self.items[start..start + len]).filter(|&i| i < len) {
+                    self.outcomes[start + bad] = ItemOutcome::Failed(err);
+                    if bad > 0 {
+                        self.apply(start, bad, atomic)?;
+                    }
+                    if bad + 1 < len {
+                        self.apply(start + bad + 1, len - bad - 1, atomic)?;
+                    }
+                    return Ok(());
+                }
                 let half = len / 2;
                 self.apply(start, half, atomic)?;
                 self.apply(start + half, len - half, atomic)

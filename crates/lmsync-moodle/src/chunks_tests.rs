@@ -118,3 +118,25 @@ fn null_answers_are_shared_by_every_item() {
     let report = apply_in_chunks(&client(t), "enrol_manual_enrol_users", &names(3, &[]), build, &opts(3));
     assert!(report.outcomes.iter().all(|o| *o == ItemOutcome::Applied(serde_json::Value::Null)));
 }
+
+#[test]
+fn a_culprit_named_by_the_debuginfo_fails_without_bisection() {
+    let t = Arc::new(FnTransport::new(|r: &Recorded| match usernames(r).iter().find(|n| n.starts_with("bad")) {
+        Some(n) => exception(
+            "invalid_parameter_exception",
+            "invalidparameter",
+            "Invalid parameter value detected",
+            Some(&format!("Username already exists: {n}")),
+        ),
+        None => moodle(r),
+    }));
+    let culprit = |err: &WsError, chunk: &[String]| {
+        let name = err.exception()?.debuginfo.as_deref()?.strip_prefix("Username already exists: ")?;
+        chunk.iter().position(|u| u == name)
+    };
+    let items = names(100, &[37]);
+    let report = apply_in_chunks_naming(&client(t), F, &items, build, &opts(100), culprit);
+    assert_eq!(report.calls, 3, "the failed call, then the items before and after the culprit");
+    assert!(matches!(report.outcomes[37], ItemOutcome::Failed(_)));
+    assert_eq!(report.outcomes.iter().filter(|o| matches!(o, ItemOutcome::Applied(_))).count(), 99);
+}

@@ -15,7 +15,7 @@ pub mod transport;
 mod upload;
 
 pub use availability::{Availability, Missing, ToolAvailability, availability, functions_markdown};
-pub use chunks::{Caller, ChunkOptions, ChunkReport, ItemOutcome, apply_in_chunks};
+pub use chunks::{Caller, ChunkOptions, ChunkReport, ItemOutcome, apply_in_chunks, apply_in_chunks_naming};
 pub use client::{ClientOptions, MoodleClient, SetupError, Token};
 pub use error::{AccessProblem, Exception, Unavailable, WsError};
 pub use params::{Param, Params};
