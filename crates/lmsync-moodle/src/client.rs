@@ -10,6 +10,7 @@ use crate::retry::RetryPolicy;
 use crate::site_info::SiteInfo;
 use crate::transport::{Transport, UreqTransport};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -113,6 +114,10 @@ struct Inner {
     options: ClientOptions,
     transport: Arc<dyn Transport>,
     slots: Slots,
+    /// An `invalidparameter` came without `debuginfo` (the site's debug level hides reasons).
+    debuginfo_hidden: AtomicBool,
+    /// The operator was told so.
+    debuginfo_warned: AtomicBool,
 }
 
 /// The client of one site. Cheap to clone; share it between threads.
@@ -159,7 +164,15 @@ impl MoodleClient {
             return Err(SetupError::NoConcurrency);
         }
         let slots = Slots { free: Mutex::new(options.concurrency), freed: Condvar::new() };
-        let inner = Inner { site, token: Token::new(token), options, transport, slots };
+        let inner = Inner {
+            site,
+            token: Token::new(token),
+            options,
+            transport,
+            slots,
+            debuginfo_hidden: AtomicBool::new(false),
+            debuginfo_warned: AtomicBool::new(false),
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -203,6 +216,15 @@ impl MoodleClient {
         SiteInfo::from_json(&value).map_err(|detail| WsError::BadResponse { function: F.into(), detail })
     }
 
+    /// Once per client, after an `invalidparameter` without `debuginfo`: the advice to raise
+    /// the site's debug level so Moodle says why it rejects parameters (spec §1.5).
+    pub fn debug_level_warning(&self) -> Option<&'static str> {
+        let inner = &self.inner;
+        (inner.debuginfo_hidden.load(Ordering::Relaxed) && !inner.debuginfo_warned.swap(true, Ordering::Relaxed)).then_some(
+            "moodle hides why it rejects parameters: set site administration › development › debugging › debug messages to NORMAL, with display debug messages off",
+        )
+    }
+
     pub(crate) fn timeout_for(&self, function: &str) -> Duration {
         let o = &self.inner.options;
         if functions::is_slow(function) { o.long_timeout } else { o.timeout }
@@ -242,6 +264,11 @@ impl MoodleClient {
                     reason: redact_unavailable(&self.inner.token, reason),
                 }),
             };
+            if let Err(err) = &result
+                && err.debuginfo_hidden()
+            {
+                self.inner.debuginfo_hidden.store(true, Ordering::Relaxed);
+            }
             match result {
                 Err(err) if policy.should_retry(&err, attempt, idempotent) => {
                     std::thread::sleep(policy.delay(attempt - 1));

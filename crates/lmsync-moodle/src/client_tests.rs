@@ -131,3 +131,16 @@ fn calls_in_flight_are_bounded_by_the_concurrency() {
     });
     assert!(peak.load(Ordering::SeqCst) <= 2);
 }
+
+#[test]
+fn a_hidden_debuginfo_is_reported_once() {
+    let t = Arc::new(FnTransport::new(|_| {
+        exception("invalid_parameter_exception", "invalidparameter", "Invalid parameter value detected", None)
+    }));
+    let c = client(t);
+    assert_eq!(c.debug_level_warning(), None);
+    assert!(c.call("core_user_create_users", &Params::new()).is_err());
+    assert!(c.debug_level_warning().is_some_and(|w| w.contains("NORMAL")));
+    assert!(c.call("core_user_create_users", &Params::new()).is_err());
+    assert_eq!(c.debug_level_warning(), None);
+}
