@@ -235,6 +235,10 @@ fn access_advice(function: &str, problem: &AccessProblem, e: &Exception) -> Stri
         AccessProblem::UploadDisabled => {
             "the service may not upload files; tick \"can upload files\" in the lmsync service settings".into()
         }
+        AccessProblem::Other if e.debuginfo.is_none() => format!(
+            "access refused ({}) and the site's debug level hides why; check that {function} is in the lmsync service, that the service is enabled and the user authorised, that the token has not expired and allows this ip, and that the user has webservice/rest:use (or set debug messages to NORMAL to see the reason)",
+            e.summary()
+        ),
         AccessProblem::Other => format!("access refused: {}", e.summary()),
     }
 }

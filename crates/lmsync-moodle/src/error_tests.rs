@@ -103,3 +103,12 @@ fn maintenance_is_unavailable_and_coding_errors_are_permanent() {
     let err = classify("f", ex("Error", None, "PHP error", None));
     assert!(matches!(err, WsError::Permanent { .. }));
 }
+
+#[test]
+fn an_access_refusal_without_reason_lists_what_to_check() {
+    let e = ex("webservice_access_exception", Some("accessexception"), "Access control exception", None);
+    let err = classify("core_user_create_users", e);
+    assert!(matches!(&err, WsError::Access { problem: AccessProblem::Other, .. }));
+    let text = err.to_string();
+    assert!(text.contains("core_user_create_users is in the lmsync service") && text.contains("NORMAL"), "{text}");
+}
