@@ -15,6 +15,7 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub drop: DropSettings,
     pub web: WebSettings,
+    pub target: TargetSettings,
     pub schedule: ScheduleSettings,
     pub users: UserSettings,
     pub courses: CourseSettings,
@@ -34,6 +35,7 @@ impl Default for Settings {
             smtp: SmtpSettings::default(),
             drop: DropSettings::default(),
             web: WebSettings::default(),
+            target: TargetSettings::default(),
             schedule: ScheduleSettings::default(),
             users: UserSettings::default(),
             courses: CourseSettings::default(),
@@ -116,6 +118,85 @@ pub struct WebSettings {
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings { listen: "127.0.0.1:8480".into(), max_upload_bytes: 500 * 1024 * 1024 }
+    }
+}
+
+/// Settings whose value is a secret: never printed, logged or shown by the console and the API.
+pub const SECRETS: &[&str] = &["smtp.password", "target.token"];
+
+/// The LMS the tools write to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// The embedded store in the data directory.
+    #[default]
+    Sqlite,
+    /// A live Moodle site, through its Web Services (REST).
+    Moodle,
+}
+
+#[derive(Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TargetSettings {
+    pub kind: TargetKind,
+    /// The Moodle site's address (`https://moodle.example.edu`), for `kind = "moodle"`.
+    pub url: String,
+    /// The web service token (secret; `LMSYNC_TARGET_TOKEN` sets it from the environment).
+    pub token: String,
+    /// Seconds one call may take (course duplication and import get ten times as long).
+    pub timeout_seconds: u64,
+    /// Calls in flight at once.
+    pub concurrency: u32,
+    /// Moodle role ids by shortname (core Moodle has no function that lists roles); the
+    /// standard ones are known already.
+    pub roles: std::collections::BTreeMap<String, i64>,
+}
+
+impl Default for TargetSettings {
+    fn default() -> Self {
+        TargetSettings {
+            kind: TargetKind::Sqlite,
+            url: String::new(),
+            token: String::new(),
+            timeout_seconds: 60,
+            concurrency: 4,
+            roles: std::collections::BTreeMap::new(),
+        }
+    }
+}
+
+/// Moodle's standard roles and their ids on a fresh site.
+pub const STANDARD_ROLES: &[(&str, i64)] = &[
+    ("manager", 1),
+    ("coursecreator", 2),
+    ("editingteacher", 3),
+    ("teacher", 4),
+    ("student", 5),
+    ("guest", 6),
+    ("user", 7),
+    ("frontpage", 8),
+];
+
+impl TargetSettings {
+    /// A role's id on the site: the `roles` map, else Moodle's standard id.
+    pub fn role_id(&self, shortname: &str) -> Option<i64> {
+        self.roles
+            .get(shortname)
+            .copied()
+            .or_else(|| STANDARD_ROLES.iter().find(|(name, _)| *name == shortname).map(|(_, id)| *id))
+    }
+}
+
+impl std::fmt::Debug for TargetSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetSettings")
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("token", &if self.token.is_empty() { "" } else { "(hidden)" })
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("concurrency", &self.concurrency)
+            .field("roles", &self.roles)
+            .finish()
     }
 }
 
@@ -613,5 +694,27 @@ impl Default for PictureSettings {
             max_files: 50_000,
             max_pixels: 40_000_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_id_comes_from_the_map_else_from_moodles_standard_roles() {
+        let mut target = TargetSettings::default();
+        assert_eq!((target.role_id("student"), target.role_id("editingteacher")), (Some(5), Some(3)));
+        assert_eq!(target.role_id("tutor"), None);
+        target.roles.insert("student".into(), 11);
+        target.roles.insert("tutor".into(), 12);
+        assert_eq!((target.role_id("student"), target.role_id("tutor")), (Some(11), Some(12)));
+    }
+
+    #[test]
+    fn the_target_token_never_shows_in_debug_output() {
+        let target = TargetSettings { token: "s3cr3t-token".into(), ..TargetSettings::default() };
+        let shown = format!("{:?}", Settings { target, ..Settings::default() });
+        assert!(!shown.contains("s3cr3t-token") && shown.contains("(hidden)"), "{shown}");
     }
 }

@@ -44,6 +44,19 @@ impl App {
         SqliteStore::open(&self.data.db()).with_context(|| "cannot open the embedded store")
     }
 
+    /// The store the tools write to. Writing to a Moodle site is not built yet: with
+    /// `target.kind = "moodle"` nothing is written anywhere (the embedded store is not the
+    /// site), and the input stays where it is.
+    pub fn target_store(&self) -> Result<SqliteStore> {
+        if self.settings.target.kind == lmsync_core::settings::TargetKind::Moodle {
+            anyhow::bail!(
+                "target.kind = \"moodle\": this version of lmsync cannot write to a Moodle site yet; \
+                 `lmsync check` tests the connection and what the token allows. Nothing was written."
+            );
+        }
+        self.store()
+    }
+
     pub fn area(&self) -> FileArea {
         FileArea::new(self.data.files())
     }
@@ -310,7 +323,7 @@ impl App {
         trigger: &str,
         cancel: Arc<AtomicBool>,
     ) -> Result<Result<RunSummary, RunError>> {
-        let mut store = self.store()?;
+        let mut store = self.target_store()?;
         let tool = self.tool(job)?;
         let (location, default_name) = self.location(job);
         let mut engine = Engine {

@@ -42,8 +42,10 @@ pub enum Command {
     /// Course utilities: build delete or reset files, clean empty categories.
     #[command(subcommand)]
     Courses(CoursesCommand),
-    /// Find what cohort bindings derive (enrolments, roles, group memberships) that has drifted
-    /// from cohort membership; exit code 1 when some has.
+    /// The target's health. The embedded store: find what cohort bindings derive (enrolments,
+    /// roles, group memberships) that has drifted from cohort membership. A Moodle site: its
+    /// version, the functions the token may call and, per tool, what it can do. Exit code 1 when
+    /// something is wrong.
     Check {
         /// Repair what was found, in one transaction.
         #[arg(long)]

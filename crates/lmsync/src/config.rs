@@ -70,7 +70,16 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
             continue;
         };
         // Variables of the command line and of logging, not settings.
-        if ["DATA_DIR", "LOG", "LOG_FORMAT"].contains(&rest) || rest.starts_with("TARGET_") {
+        if ["DATA_DIR", "LOG", "LOG_FORMAT"].contains(&rest) {
+            continue;
+        }
+        // The target's token, kept out of the file: always text, never parsed as TOML.
+        if rest == "TARGET_TOKEN" {
+            let entry = table.entry("target").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = entry {
+                t.insert("token".into(), toml::Value::String(value));
+            }
+            overridden.push(name);
             continue;
         }
         let rest = rest.to_ascii_lowercase();
@@ -99,6 +108,34 @@ pub fn load(path: &Path, env: impl Iterator<Item = (String, String)>) -> Result<
     })?;
     check(&settings).with_context(|| format!("invalid setting in {} or the environment", path.display()))?;
     Ok(settings)
+}
+
+/// The target's settings: a Moodle target needs its address (HTTPS, or HTTP on this machine
+/// only: a token must not cross a network in clear) and a token.
+fn check_target(t: &lmsync_core::settings::TargetSettings) -> Result<()> {
+    if t.timeout_seconds == 0 {
+        bail!("target.timeout_seconds = 0: use at least 1");
+    }
+    if !(1..=32).contains(&t.concurrency) {
+        bail!("target.concurrency = {} is outside 1-32", t.concurrency);
+    }
+    if t.kind != lmsync_core::settings::TargetKind::Moodle {
+        return Ok(());
+    }
+    let url = t.url.trim_end_matches('/');
+    let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|p| url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
+    if !(url.starts_with("https://") && url.len() > "https://".len()) && !local {
+        bail!("target.url = {:?}: give the Moodle site's address, https://… (http:// only for this machine)", t.url);
+    }
+    if t.token.trim().is_empty() {
+        bail!(
+            "target.kind = \"moodle\" needs a web service token: set LMSYNC_TARGET_TOKEN (or target.token) \
+             to a token of the site's lmsync web service"
+        );
+    }
+    Ok(())
 }
 
 /// Sets one setting (`section.key`, or a top-level `key`) in `lmsync.toml`, keeping its comments
@@ -156,6 +193,7 @@ pub fn check(s: &Settings) -> Result<()> {
     if !lmsync_core::values::is_timezone(&s.users.default_timezone) {
         bail!("users.default_timezone = {:?} is not an IANA zone name or 99", s.users.default_timezone);
     }
+    check_target(&s.target)?;
     if !["none", "starttls", "tls"].contains(&s.smtp.tls.as_str()) {
         bail!("smtp.tls = {:?}: use \"none\", \"starttls\" or \"tls\"", s.smtp.tls);
     }
@@ -171,6 +209,7 @@ pub fn check(s: &Settings) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lmsync_core::settings::TargetKind;
 
     fn load_str(text: &str, env: &[(&str, &str)]) -> Result<Settings> {
         let dir = tempfile::tempdir().unwrap();
@@ -230,6 +269,24 @@ mod tests {
         assert!(msg.contains("lmsync.toml"), "{msg}");
         let e = load_str("[nosuch]\nx = 1\n", &[]).unwrap_err();
         assert!(format!("{e:#}").contains("nosuch"));
+    }
+
+    #[test]
+    fn a_moodle_target_needs_an_https_address_and_a_token_from_the_file_or_the_environment() {
+        let moodle = |url: &str| format!("[target]\nkind = \"moodle\"\nurl = \"{url}\"\n");
+        let e = load_str(&moodle("https://lms.example.edu"), &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("LMSYNC_TARGET_TOKEN"), "{e:#}");
+        let s = load_str(&moodle("https://lms.example.edu"), &[("LMSYNC_TARGET_TOKEN", "0123abc")]).unwrap();
+        assert_eq!((s.target.kind, s.target.token.as_str()), (TargetKind::Moodle, "0123abc"));
+        assert!(load_str(&moodle("http://127.0.0.1:8088"), &[("LMSYNC_TARGET_TOKEN", "t")]).is_ok());
+        for url in ["http://lms.example.edu", "", "https://", "http://localhost.example.org"] {
+            let e = load_str(&moodle(url), &[("LMSYNC_TARGET_TOKEN", "t")]).unwrap_err();
+            assert!(format!("{e:#}").contains("target.url"), "{url}: {e:#}");
+        }
+        // The embedded store needs neither.
+        assert_eq!(load_str("", &[]).unwrap().target.kind, TargetKind::Sqlite);
+        let e = load_str("[target]\nconcurrency = 0\n", &[]).unwrap_err();
+        assert!(format!("{e:#}").contains("target.concurrency"), "{e:#}");
     }
 
     #[test]

@@ -364,14 +364,21 @@ impl Service for WebService {
     fn settings(&self) -> Result<Value, ApiError> {
         let app = self.app()?;
         let mut v = serde_json::to_value(&app.settings).map_err(internal)?;
-        if let Some(p) = v.pointer_mut("/smtp/password").filter(|p| p.as_str().is_some_and(|s| !s.is_empty())) {
-            *p = Value::String("(hidden)".into());
+        for secret in lmsync_core::settings::SECRETS {
+            let pointer = format!("/{}", secret.replace('.', "/"));
+            if let Some(p) = v.pointer_mut(&pointer).filter(|p| p.as_str().is_some_and(|s| !s.is_empty())) {
+                *p = Value::String("(hidden)".into());
+            }
         }
         Ok(v)
     }
 
     fn set_setting(&self, name: &str, value: Value) -> Result<Value, ApiError> {
         let refused = |m: String| ApiError::bad_request("setting.refused", m);
+        // The settings page shows a secret as "(hidden)": saving that back would replace it.
+        if lmsync_core::settings::SECRETS.contains(&name) && value.as_str() == Some("(hidden)") {
+            return Err(refused(format!("{name} is a secret shown as (hidden): type the new value")));
+        }
         let toml_value: toml_edit::Value = match &value {
             Value::String(s) => s.as_str().into(),
             Value::Bool(b) => (*b).into(),
@@ -397,7 +404,9 @@ impl Service for WebService {
         let app = self.app()?;
         crate::config::set(&app.data.config(), name, toml_value).map_err(|e| refused(format!("{e:#}")))?;
         tracing::info!("setting {name} changed through the API");
-        Ok(json!({ "setting": name, "value": if name == "smtp.password" { json!("(hidden)") } else { value } }))
+        Ok(
+            json!({ "setting": name, "value": if lmsync_core::settings::SECRETS.contains(&name) { json!("(hidden)") } else { value } }),
+        )
     }
 
     fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError> {

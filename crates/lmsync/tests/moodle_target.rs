@@ -1,0 +1,44 @@
+//! The `moodle` target as far as it goes: its settings are checked, `lmsync check` reaches the
+//! site (or says why not) without ever showing the token, and the tools refuse to run rather
+//! than write somewhere else.
+
+mod common;
+
+use common::*;
+
+const TOKEN: &str = "f00dfacecafe0123456789abcdef0123";
+
+fn moodle_site(url: &str) -> Lms {
+    Lms::new().with("LMSYNC_TARGET__KIND", "moodle").with("LMSYNC_TARGET__URL", url).with("LMSYNC_TARGET_TOKEN", TOKEN)
+}
+
+#[test]
+fn check_says_when_the_site_cannot_be_reached_and_never_shows_the_token() {
+    let lms = moodle_site("http://127.0.0.1:9").with("LMSYNC_TARGET__TIMEOUT_SECONDS", "2");
+    let r = lms.exec(&["check"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(r.all().contains("moodle http://127.0.0.1:9"), "{}", r.all());
+    assert!(!r.all().contains(TOKEN), "{}", r.all());
+}
+
+#[test]
+fn a_moodle_target_without_a_token_or_with_a_clear_text_address_is_refused() {
+    let lms = Lms::new().with("LMSYNC_TARGET__KIND", "moodle").with("LMSYNC_TARGET__URL", "https://lms.example.edu");
+    let r = lms.exec(&["check"]);
+    assert_ne!(r.code, 0);
+    assert!(r.all().contains("LMSYNC_TARGET_TOKEN"), "{}", r.all());
+    let r = moodle_site("http://lms.example.edu").exec(&["check"]);
+    assert_ne!(r.code, 0);
+    assert!(r.all().contains("target.url") && !r.all().contains(TOKEN), "{}", r.all());
+}
+
+#[test]
+fn tools_refuse_to_run_and_keep_their_input_while_the_target_is_moodle() {
+    let lms = moodle_site("http://127.0.0.1:9");
+    let file = lms.write("users.csv", "username;firstname;lastname;email\nann;Ann;A;ann@example.org\n");
+    let r = lms.exec(&["run", "users", "--file", file.to_str().unwrap()]);
+    assert_ne!(r.code, 0, "{}", r.all());
+    assert!(r.all().contains("cannot write to a Moodle site yet"), "{}", r.all());
+    assert!(file.exists(), "the input stays");
+    assert!(!lms.files().parent().unwrap().join("lms.db").exists(), "nothing was written to the embedded store");
+}
