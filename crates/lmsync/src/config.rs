@@ -126,7 +126,8 @@ fn check_target(t: &lmsync_core::settings::TargetSettings) -> Result<()> {
     let local = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
         .iter()
         .any(|p| url.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
-    if !(url.starts_with("https://") && url.len() > "https://".len()) && !local {
+    let https = url.strip_prefix("https://").is_some_and(|host| !host.is_empty());
+    if !(https || local) {
         bail!("target.url = {:?}: give the Moodle site's address, https://… (http:// only for this machine)", t.url);
     }
     if t.token.trim().is_empty() {
