@@ -1,0 +1,6 @@
+//! The cohorts functions (none registered yet).
+use super::Function;
+use crate::config::Config;
+pub fn functions(_cfg: &Config) -> Vec<Function> {
+    Vec::new()
+}
