@@ -102,6 +102,15 @@ pub(crate) fn opt_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
+/// Copies the string keys present in `p` into their fields.
+pub(crate) fn copy_strs<const N: usize>(p: &Value, fields: [(&str, &mut String); N]) {
+    for (key, field) in fields {
+        if let Some(val) = opt_str(p, key) {
+            *field = val.into();
+        }
+    }
+}
+
 pub(crate) fn boolean(v: &Value, key: &str) -> bool {
     v.get(key).and_then(Value::as_bool).unwrap_or(false)
 }
@@ -111,7 +120,6 @@ pub(crate) fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
 }
 
 /// `format_string` of a name unless the call asked for raw values.
-#[allow(dead_code)]
 pub(crate) fn fmt_name(ctx: &Ctx, s: &str) -> String {
     if ctx.raw {
         return s.to_string();

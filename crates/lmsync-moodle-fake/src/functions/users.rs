@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 
 use serde_json::{Value, json};
 
-use super::{Ctx, Function, boolean, int, items, opt_int, opt_str, str_of, warning, warnings_desc};
+use super::{Ctx, Function, boolean, copy_strs, int, items, opt_int, opt_str, str_of, warning, warnings_desc};
 use crate::config::Config;
 use crate::error::WsError;
 use crate::state::{CONTEXT_USER, User};
@@ -77,7 +77,7 @@ fn update_desc() -> Vec<(&'static str, Desc)> {
     keys
 }
 
-fn user_return() -> Desc {
+pub(crate) fn user_return() -> Desc {
     let name_value = |k: &'static str| list(s(vec![(k, v(Raw)), ("value", v(Raw))])).opt();
     s(vec![
         ("id", v(Int)),
@@ -355,18 +355,17 @@ fn update_one(ctx: &mut Ctx, item: &Value) -> Result<(), (String, String)> {
         }
         u.username = username.into();
     }
-    for (key, field) in [
-        ("auth", &mut u.auth),
-        ("firstname", &mut u.firstname),
-        ("lastname", &mut u.lastname),
-        ("idnumber", &mut u.idnumber),
-        ("lang", &mut u.lang),
-        ("timezone", &mut u.timezone),
-    ] {
-        if let Some(val) = opt_str(item, key) {
-            *field = val.into();
-        }
-    }
+    copy_strs(
+        item,
+        [
+            ("auth", &mut u.auth),
+            ("firstname", &mut u.firstname),
+            ("lastname", &mut u.lastname),
+            ("idnumber", &mut u.idnumber),
+            ("lang", &mut u.lang),
+            ("timezone", &mut u.timezone),
+        ],
+    );
     if let Some(susp) = item.get("suspended").and_then(Value::as_bool) {
         u.suspended = susp;
     }

@@ -54,3 +54,20 @@ pub fn user(fake: &FakeMoodle, username: &str) -> i64 {
     );
     v[0]["id"].as_i64().unwrap_or_else(|| panic!("{v}"))
 }
+
+/// POSTs one file to `upload.php` as multipart; returns the parsed answer.
+pub fn upload(fake: &FakeMoodle, token: &str, filename: &str, bytes: &[u8]) -> Value {
+    let b = "XfakeBoundary42";
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{token}\r\n--{b}\r\nContent-Disposition: form-data; name=\"file_1\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    let mut resp = agent()
+        .post(&format!("{}/webservice/upload.php", fake.url()))
+        .header("Content-Type", &format!("multipart/form-data; boundary={b}"))
+        .send(&body[..])
+        .expect("upload");
+    serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap()
+}
