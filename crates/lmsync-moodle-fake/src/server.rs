@@ -241,7 +241,12 @@ fn process(
     let mut ctx = Ctx { st: &mut st, cfg, userid, raw, now: now(), wwwroot: &shared.wwwroot, service: &service };
     let result = (f.handler)(&mut ctx, &params);
     let value = match result {
-        Ok(v) => v,
+        Ok(v) => {
+            if f.write {
+                st.sync_meta();
+            }
+            v
+        }
         Err(e) => {
             if let Some(snap) = snapshot {
                 *st = snap;

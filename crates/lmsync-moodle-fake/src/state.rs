@@ -363,4 +363,51 @@ impl State {
         }
         path
     }
+
+    /// Brings every meta-link instance in step with its linked course: each user with an
+    /// active enrolment there (by another method) is enrolled through the meta instance and
+    /// holds the same course roles (component `enrol_meta`); the others lose theirs.
+    pub fn sync_meta(&mut self) {
+        let metas: Vec<(i64, i64, i64)> = self
+            .enrol_instances
+            .values()
+            .filter(|i| i.plugin == "meta")
+            .map(|i| (i.id, i.courseid, i.customint1))
+            .collect();
+        for (inst, meta, child) in metas {
+            let (Some(mctx), Some(cctx)) = (self.course_context(meta), self.course_context(child)) else { continue };
+            let wanted: Vec<i64> = self
+                .user_enrolments
+                .values()
+                .filter(|ue| {
+                    ue.status == 0
+                        && self
+                            .enrol_instances
+                            .get(&ue.instanceid)
+                            .is_some_and(|i| i.courseid == child && i.status == 0 && i.plugin != "meta")
+                })
+                .map(|ue| ue.userid)
+                .collect();
+            self.user_enrolments.retain(|_, ue| ue.instanceid != inst || wanted.contains(&ue.userid));
+            for u in &wanted {
+                if !self.user_enrolments.values().any(|ue| ue.instanceid == inst && ue.userid == *u) {
+                    let id = self.next_id("user_enrolments");
+                    let ue = UserEnrolment { id, instanceid: inst, userid: *u, timestart: 0, timeend: 0, status: 0 };
+                    self.user_enrolments.insert(id, ue);
+                }
+            }
+            let roles: Vec<(i64, i64)> = self
+                .role_assignments
+                .values()
+                .filter(|ra| ra.contextid == cctx && wanted.contains(&ra.userid))
+                .map(|ra| (ra.userid, ra.roleid))
+                .collect();
+            self.role_assignments.retain(|_, ra| {
+                !(ra.contextid == mctx && ra.component == "enrol_meta" && !roles.contains(&(ra.userid, ra.roleid)))
+            });
+            for (u, r) in roles {
+                self.assign_role(u, r, mctx, "enrol_meta");
+            }
+        }
+    }
 }

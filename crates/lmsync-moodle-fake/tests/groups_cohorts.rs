@@ -135,3 +135,32 @@ fn cohort_members_warn_per_item_and_sync_enrolments() {
     call(&f, "core_cohort_delete_cohorts", &[("cohortids[0]", &cohort.to_string())]);
     assert!(f.state().user_enrolments.is_empty());
 }
+
+#[test]
+fn meta_links_derive_enrolments_and_are_idempotent() {
+    let f = fake();
+    let mk = |short: &str| {
+        call(
+            &f,
+            "core_course_create_courses",
+            &[("courses[0][fullname]", short), ("courses[0][shortname]", short), ("courses[0][categoryid]", "1")],
+        )[0]["id"]
+            .to_string()
+    };
+    let (meta, child) = (mk("META"), mk("CHILD"));
+    let u = user(&f, "mu").to_string();
+    call(
+        &f,
+        "enrol_manual_enrol_users",
+        &[("enrolments[0][roleid]", "5"), ("enrolments[0][userid]", &u), ("enrolments[0][courseid]", &child)],
+    );
+    let link = [("instances[0][metacourseid]", meta.as_str()), ("instances[0][courseid]", child.as_str())];
+    assert_eq!(call(&f, "enrol_meta_add_instances", &link)[0]["status"], true);
+    assert_eq!(call(&f, "enrol_meta_add_instances", &link)[0]["status"], false);
+    let v = call(&f, "core_enrol_get_enrolled_users", &[("courseid", &meta)]);
+    assert_eq!(v[0]["roles"][0]["shortname"], "student");
+    call(&f, "enrol_manual_unenrol_users", &[("enrolments[0][userid]", &u), ("enrolments[0][courseid]", &child)]);
+    assert_eq!(call(&f, "core_enrol_get_enrolled_users", &[("courseid", &meta)]), serde_json::json!([]));
+    assert_eq!(call(&f, "enrol_meta_delete_instances", &link)[0]["status"], true);
+    assert_eq!(call(&f, "enrol_meta_delete_instances", &link)[0]["status"], false);
+}

@@ -13,6 +13,7 @@ mod cohorts;
 mod courses;
 mod enrol;
 mod groups;
+mod meta;
 mod site;
 mod users;
 
@@ -82,6 +83,7 @@ pub fn registry(cfg: &Config) -> Vec<Function> {
     all.extend(courses::functions(cfg));
     all.extend(cohorts::functions(cfg));
     all.extend(groups::functions(cfg));
+    all.extend(meta::functions(cfg));
     all
 }
 
