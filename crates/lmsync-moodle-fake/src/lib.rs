@@ -1,6 +1,17 @@
 //! A fake Moodle Web Services server for tests of lmsync's `moodle` target: the REST wire
 //! protocol, access checks, parameter validation, Moodle's state rules and fault injection
 //! (spec `moodle-ws.md` §4). Start it with [`FakeMoodle::start`]; it stops on drop.
+//!
+//! ```
+//! use lmsync_moodle_fake::{Config, FakeMoodle};
+//!
+//! let fake = FakeMoodle::start(Config::default().with_release(4, 5)).unwrap();
+//! let url = fake.rest_url(); // POST wstoken=fake.token()&wsfunction=…&moodlewsrestformat=json
+//! assert!(url.ends_with("/webservice/rest/server.php"));
+//! fake.config().max_input_vars = 500; // knobs apply to the next call
+//! assert_eq!(fake.write_count(), 0); // the request log, for assertions
+//! assert_eq!(fake.state().users[&2].username, "admin"); // the site's data
+//! ```
 
 pub mod config;
 pub mod error;
@@ -45,9 +56,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FakeMoodle {
-    /// Starts a fresh install with `config` on its own thread and runtime.
+    /// Starts a fresh install with `config` on `127.0.0.1:<random port>`, on its own
+    /// thread and runtime (usable from synchronous tests).
     pub fn start(config: Config) -> std::io::Result<FakeMoodle> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Self::start_on(([127, 0, 0, 1], 0).into(), config)
+    }
+
+    /// Starts on a given address (port 0 = any free port).
+    pub fn start_on(addr: SocketAddr, config: Config) -> std::io::Result<FakeMoodle> {
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

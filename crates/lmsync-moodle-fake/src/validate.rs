@@ -30,6 +30,8 @@ pub enum Type {
     SafeDir,
     Sequence,
     Url,
+    /// PARAM_COMPONENT: `frankenstyle_name`.
+    Component,
 }
 
 impl Type {
@@ -56,6 +58,7 @@ impl Type {
             Type::SafeDir => "safedir",
             Type::Sequence => "sequence",
             Type::Url => "url",
+            Type::Component => "component",
         }
     }
 }
@@ -157,6 +160,7 @@ pub fn clean_scalar(t: Type, s: &str, site: &Config) -> Option<Value> {
         Type::Lang => s.is_empty() || site.langs.iter().any(|a| a == s),
         Type::Theme => s.is_empty() || site.themes.iter().any(|a| a == s),
         Type::Timezone => s == "99" || s.parse::<chrono_tz::Tz>().is_ok(),
+        Type::Component => all(s, |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
         Type::Plugin => {
             s.is_empty()
                 || (s.starts_with(|c: char| c.is_ascii_lowercase())

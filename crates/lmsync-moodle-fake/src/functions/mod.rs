@@ -14,6 +14,7 @@ mod courses;
 mod enrol;
 mod groups;
 mod meta;
+mod sections;
 mod site;
 mod users;
 
@@ -84,6 +85,7 @@ pub fn registry(cfg: &Config) -> Vec<Function> {
     all.extend(cohorts::functions(cfg));
     all.extend(groups::functions(cfg));
     all.extend(meta::functions(cfg));
+    all.extend(sections::functions(cfg));
     all
 }
 
