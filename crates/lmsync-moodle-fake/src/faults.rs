@@ -14,6 +14,8 @@ pub enum Fault {
     EmptyBody,
     /// HTTP 200 with a truncated, invalid JSON body.
     InvalidJson,
+    /// The connection is cut after the headers (the body fails mid-way).
+    Reset,
     /// Hold the connection for `Config::hang`, then answer 504 (proxy timeout).
     Timeout,
     /// Run the call (its writes are committed), then behave like `Timeout`.
@@ -47,3 +49,19 @@ pub const MAINTENANCE_HTML: &str = "<!DOCTYPE html><html><head><title>Site maint
 
 /// A PHP fatal error page.
 pub const FATAL_HTML: &str = "<html><body><b>Fatal error</b>: Allowed memory size exhausted in <b>/var/www/moodle/lib/dml/moodle_database.php</b></body></html>";
+
+/// A response body that fails at once, so the server drops the connection.
+pub(crate) struct ResetBody;
+
+impl http_body::Body for ResetBody {
+    type Data = axum::body::Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let cut = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "injected reset");
+        std::task::Poll::Ready(Some(Err(cut)))
+    }
+}

@@ -11,7 +11,7 @@ pub enum Outcome {
     Ok,
     /// A Moodle exception with this error code.
     Exception(String),
-    /// An injected transport fault.
+    /// An injected transport fault, or REST disabled (empty body).
     Fault,
 }
 

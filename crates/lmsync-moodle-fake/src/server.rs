@@ -13,7 +13,7 @@ use axum::routing::{any, post};
 
 use crate::config::Config;
 use crate::error::WsError;
-use crate::faults::{FATAL_HTML, Fault, MAINTENANCE_HTML};
+use crate::faults::{FATAL_HTML, Fault, MAINTENANCE_HTML, ResetBody};
 use crate::functions::{Batch, Ctx, registry};
 use crate::log::{Call, Outcome};
 use crate::validate::{clean_return, validate_struct};
@@ -122,6 +122,7 @@ async fn rest(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
             Some(respond(StatusCode::OK, "application/json", "{\"exception\":\"moodle_exc".into()))
         }
         Some(Fault::Timeout) => Some(hang(cfg.hang).await),
+        Some(Fault::Reset) => Some(Response::new(Body::new(ResetBody))),
         _ => None,
     };
     if let Some(resp) = early {
@@ -129,9 +130,12 @@ async fn rest(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
         return resp;
     }
     if !cfg.rest_enabled {
+        lock(&shared.log).push(call);
         return respond(StatusCode::OK, "application/json", String::new());
     }
     if format != "json" {
+        call.outcome = Outcome::Exception("xmlnotsupported".into());
+        lock(&shared.log).push(call);
         return respond(StatusCode::OK, "application/xml; charset=utf-8", XML_ONLY_JSON.into());
     }
     let (result, write) = process(&shared, &cfg, &token, &function, &tree, raw, &leaf_refs);

@@ -120,3 +120,28 @@ fn version_knob_drives_site_info_and_gates() {
     assert!(!names.contains("enrol_meta_add_instances"));
     assert_eq!(code(&call(&f, "enrol_meta_add_instances", &[])), "invalidrecord");
 }
+
+#[test]
+fn reset_cuts_the_connection() {
+    let f = fake();
+    f.fail_next(1, Fault::Reset);
+    let url = format!(
+        "{}?wstoken={}&wsfunction=core_webservice_get_site_info&moodlewsrestformat=json",
+        f.rest_url(),
+        f.token()
+    );
+    let got = common::agent().get(&url).call().and_then(|mut r| r.body_mut().read_to_string());
+    assert!(got.is_err(), "{got:?}");
+    assert!(site_info(&f).1.contains("\"siteid\":1"));
+}
+
+#[test]
+fn a_body_over_post_max_size_is_dropped() {
+    let f = fake();
+    f.config().post_max_size = 10;
+    // Every field is lost, `moodlewsrestformat` too: the answer is not even JSON.
+    let (status, body) = site_info(&f);
+    assert_eq!(status, 200);
+    assert!(body.starts_with("<?xml"), "{body}");
+    assert_eq!(f.calls().last().unwrap().fields, 0);
+}
