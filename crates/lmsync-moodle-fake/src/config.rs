@@ -71,6 +71,9 @@ pub struct Config {
     pub password_policy: Option<PasswordPolicy>,
     pub default_lang: String,
     pub default_format: String,
+    /// Capabilities the token user lacks (e.g. "moodle/user:create"): calls needing one fail
+    /// with `nopermissions`.
+    pub denied_capabilities: BTreeSet<String>,
     /// How long an injected "timeout" fault keeps the connection before closing it.
     pub hang: Duration,
 }
@@ -108,6 +111,7 @@ impl Default for Config {
             password_policy: None,
             default_lang: "en".into(),
             default_format: "topics".into(),
+            denied_capabilities: BTreeSet::new(),
             hang: Duration::from_secs(30),
         }
     }

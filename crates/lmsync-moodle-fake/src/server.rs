@@ -233,10 +233,23 @@ fn process(
     if !allowed {
         return (Err(not_allowed(function)), f.write);
     }
+    let denied = f.capability.filter(|c| cfg.denied_capabilities.contains(*c)).map(|c| {
+        WsError::new(
+            "required_capability_exception",
+            "nopermissions",
+            format!("Sorry, but you do not currently have permissions to do that ({c})."),
+        )
+    });
+    if let (Some(e), true) = (&denied, f.capability_first) {
+        return (Err(e.clone()), f.write);
+    }
     let params = match validate_struct(&f.params, tree, cfg) {
         Ok(p) => p,
         Err(e) => return (Err(e), f.write),
     };
+    if let Some(e) = denied {
+        return (Err(e), f.write);
+    }
     if let Some(Fault::Exception(e)) = take_fault(shared, function, leaves, true) {
         return (Err(e), f.write);
     }

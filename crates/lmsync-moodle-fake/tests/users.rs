@@ -117,3 +117,45 @@ fn picture_upload_then_update_picture() {
     assert_eq!(v["errorcode"], "accessexception");
     assert!(v["stacktrace"].is_null());
 }
+
+#[test]
+fn get_users_ands_criteria_and_warns_on_unknown_keys() {
+    let f = fake();
+    user(&f, "alice");
+    user(&f, "alan");
+    let v = call(
+        &f,
+        "core_user_get_users",
+        &[
+            ("criteria[0][key]", "email"),
+            ("criteria[0][value]", "al%@example.org"),
+            ("criteria[1][key]", "city"),
+            ("criteria[1][value]", "x"),
+        ],
+    );
+    assert_eq!(v["users"].as_array().unwrap().len(), 2);
+    assert_eq!(v["warnings"][0]["warningcode"], "invalidfieldparameter");
+    let v = call(
+        &f,
+        "core_user_get_users",
+        &[
+            ("criteria[0][key]", "auth"),
+            ("criteria[0][value]", "manual"),
+            ("criteria[1][key]", "auth"),
+            ("criteria[1][value]", "x"),
+        ],
+    );
+    assert_eq!(code(&v), "keyalreadyset");
+}
+
+#[test]
+fn a_missing_capability_is_nopermissions_before_or_after_validation() {
+    let f = fake();
+    f.config().denied_capabilities.insert("moodle/user:create".into());
+    let v = call(&f, "core_user_create_users", &[("users[0][username]", "BAD")]);
+    assert_eq!(code(&v), "nopermissions", "create_users checks before validating");
+    assert_eq!(v["message"], "Sorry, but you do not currently have permissions to do that (moodle/user:create).");
+    f.config().denied_capabilities.insert("moodle/user:delete".into());
+    let v = call(&f, "core_user_delete_users", &[("userids[0]", "x")]);
+    assert_eq!(code(&v), "invalidparameter", "delete_users validates first");
+}

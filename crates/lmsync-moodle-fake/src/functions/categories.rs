@@ -51,7 +51,8 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             )],
             Some(list(s(vec![("id", v(Int)), ("name", v(Raw))]))),
             create_categories,
-        ),
+        )
+        .cap("moodle/category:manage"),
         Function::write(
             "core_course_update_categories",
             vec![(
@@ -68,7 +69,8 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             )],
             None,
             update_categories,
-        ),
+        )
+        .cap("moodle/category:manage"),
         Function::write(
             "core_course_delete_categories",
             vec![(
@@ -77,7 +79,8 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             )],
             None,
             delete_categories,
-        ),
+        )
+        .cap("moodle/category:manage"),
     ]
 }
 

@@ -72,26 +72,31 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             vec![("cohorts", list(s(cohort_keys(false))))],
             Some(list(cohort_desc())),
             create_cohorts,
-        ),
+        )
+        .cap("moodle/cohort:manage"),
         Function::write(
             "core_cohort_update_cohorts",
             vec![("cohorts", list(s(cohort_keys(true))))],
             None,
             update_cohorts,
-        ),
-        Function::write("core_cohort_delete_cohorts", vec![("cohortids", ids())], None, delete_cohorts),
+        )
+        .cap("moodle/cohort:manage"),
+        Function::write("core_cohort_delete_cohorts", vec![("cohortids", ids())], None, delete_cohorts)
+            .cap("moodle/cohort:manage"),
         Function::write(
             "core_cohort_add_cohort_members",
             vec![("members", list(s(vec![("cohorttype", type_value()), ("usertype", type_value())])))],
             Some(s(vec![("warnings", warnings_desc())])),
             add_members,
-        ),
+        )
+        .cap("moodle/cohort:assign"),
         Function::write(
             "core_cohort_delete_cohort_members",
             vec![("members", list(s(vec![("cohortid", v(Int)), ("userid", v(Int))])))],
             None,
             delete_members,
-        ),
+        )
+        .cap("moodle/cohort:assign"),
         Function::read(
             "core_cohort_get_cohort_members",
             vec![("cohortids", ids())],

@@ -87,18 +87,26 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             s(vec![("courses", list(course_return())), ("warnings", warnings_desc())]),
             get_courses_by_field,
         ),
+        Function::read(
+            "core_course_get_courses",
+            vec![("options", s(vec![("ids", list(v(Int)).opt())]).def(json!({})))],
+            list(course_return()),
+            get_courses,
+        ),
         Function::write(
             "core_course_create_courses",
             vec![("courses", list(s(course_keys(true))))],
             Some(list(s(vec![("id", v(Int)), ("shortname", v(Raw))]))),
             create_courses,
-        ),
+        )
+        .cap("moodle/course:create"),
         Function::write(
             "core_course_update_courses",
             vec![("courses", list(s(course_keys(false))))],
             Some(s(vec![("warnings", warnings_desc())])),
             update_courses,
         )
+        .cap("moodle/course:update")
         .no_transaction(),
         Function::write(
             "core_course_delete_courses",
@@ -106,6 +114,7 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             Some(s(vec![("warnings", warnings_desc())])),
             delete_courses,
         )
+        .cap("moodle/course:delete")
         .no_transaction(),
         Function::read(
             "core_course_get_contents",
@@ -139,6 +148,7 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             Some(s(vec![("id", v(Int)), ("shortname", v(Raw))])),
             duplicate_course,
         )
+        .cap("moodle/backup:backupcourse")
         .no_transaction(),
         Function::write(
             "core_course_import_course",
@@ -151,6 +161,7 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             None,
             import_course,
         )
+        .cap("moodle/backup:backuptargetimport")
         .no_transaction(),
     ]
 }
@@ -199,6 +210,20 @@ fn get_courses_by_field(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
         }
     }
     Ok(json!({"courses": out, "warnings": []}))
+}
+
+fn get_courses(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
+    let ids: Vec<i64> = p["options"]
+        .get("ids")
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |a| a.iter().filter_map(Value::as_i64).collect());
+    if ids.is_empty() {
+        return Ok(Value::Array(ctx.st.courses.values().map(|c| course_json(ctx, c)).collect()));
+    }
+    ids.iter()
+        .map(|id| ctx.st.courses.get(id).map(|c| course_json(ctx, c)).ok_or_else(|| WsError::missing_record("course")))
+        .collect::<Result<_, _>>()
+        .map(Value::Array)
 }
 
 /// Checks of create/update for one course against the others.

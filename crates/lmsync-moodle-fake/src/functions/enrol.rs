@@ -49,15 +49,19 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             )],
             None,
             enrol_users,
-        ),
+        )
+        .cap("enrol/manual:enrol"),
         Function::write(
             "enrol_manual_unenrol_users",
             vec![("enrolments", list(s(vec![("userid", v(Int)), ("courseid", v(Int)), ("roleid", v(Int).opt())])))],
             None,
             unenrol_users,
-        ),
-        Function::write("core_role_assign_roles", vec![("assignments", role_item())], None, assign_roles),
-        Function::write("core_role_unassign_roles", vec![("unassignments", role_item())], None, unassign_roles),
+        )
+        .cap("enrol/manual:unenrol"),
+        Function::write("core_role_assign_roles", vec![("assignments", role_item())], None, assign_roles)
+            .cap("moodle/role:assign"),
+        Function::write("core_role_unassign_roles", vec![("unassignments", role_item())], None, unassign_roles)
+            .cap("moodle/role:assign"),
         Function::read(
             "core_enrol_get_enrolled_users",
             vec![
@@ -66,7 +70,8 @@ pub fn functions(_cfg: &Config) -> Vec<Function> {
             ],
             list(enrolled),
             get_enrolled_users,
-        ),
+        )
+        .cap("moodle/course:viewparticipants"),
     ]
 }
 

@@ -83,14 +83,17 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             vec![("groups", list(group_desc(cfg, true, false)))],
             Some(out()),
             create_groups,
-        ),
+        )
+        .cap("moodle/course:managegroups"),
         Function::write(
             "core_group_update_groups",
             vec![("groups", list(group_desc(cfg, false, true)))],
             None,
             update_groups,
-        ),
-        Function::write("core_group_delete_groups", vec![("groupids", ids())], None, delete_groups),
+        )
+        .cap("moodle/course:managegroups"),
+        Function::write("core_group_delete_groups", vec![("groupids", ids())], None, delete_groups)
+            .cap("moodle/course:managegroups"),
         Function::read(
             "core_group_get_group_members",
             vec![("groupids", ids())],
@@ -102,12 +105,33 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             vec![("members", pairs("groupid", "userid"))],
             None,
             add_members,
-        ),
+        )
+        .cap("moodle/course:managegroups"),
         Function::write(
             "core_group_delete_group_members",
             vec![("members", pairs("groupid", "userid"))],
             None,
             delete_members,
+        )
+        .cap("moodle/course:managegroups"),
+        Function::read(
+            "core_group_get_course_user_groups",
+            vec![("courseid", v(Int).def(0)), ("userid", v(Int).def(0)), ("groupingid", v(Int).def(0))],
+            s(vec![
+                (
+                    "groups",
+                    list(s(vec![
+                        ("id", v(Int)),
+                        ("name", v(Text)),
+                        ("description", v(Raw)),
+                        ("descriptionformat", v(Int)),
+                        ("idnumber", v(Raw)),
+                        ("courseid", v(Int).opt()),
+                    ])),
+                ),
+                ("warnings", super::warnings_desc()),
+            ]),
+            get_course_user_groups,
         ),
         Function::read(
             "core_group_get_course_groupings",
@@ -126,26 +150,31 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             vec![("groupings", list(grouping_desc(true, false)))],
             Some(list(grouping_desc(false, false))),
             create_groupings,
-        ),
+        )
+        .cap("moodle/course:managegroups"),
         Function::write(
             "core_group_update_groupings",
             vec![("groupings", list(grouping_desc(false, true)))],
             None,
             update_groupings,
-        ),
-        Function::write("core_group_delete_groupings", vec![("groupingids", ids())], None, delete_groupings),
+        )
+        .cap("moodle/course:managegroups"),
+        Function::write("core_group_delete_groupings", vec![("groupingids", ids())], None, delete_groupings)
+            .cap("moodle/course:managegroups"),
         Function::write(
             "core_group_assign_grouping",
             vec![("assignments", pairs("groupingid", "groupid"))],
             None,
             assign_grouping,
-        ),
+        )
+        .cap("moodle/course:managegroups"),
         Function::write(
             "core_group_unassign_grouping",
             vec![("unassignments", pairs("groupingid", "groupid"))],
             None,
             unassign_grouping,
-        ),
+        )
+        .cap("moodle/course:managegroups"),
     ]
 }
 
@@ -309,6 +338,27 @@ fn get_group_members(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
         out.push(json!({"groupid": id, "userids": users}));
     }
     Ok(Value::Array(out))
+}
+
+fn get_course_user_groups(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
+    let userid = match int(p, "userid") {
+        0 => ctx.userid,
+        u => u,
+    };
+    let (courseid, groupingid) = (int(p, "courseid"), int(p, "groupingid"));
+    let groups: Vec<Value> = ctx
+        .st
+        .groups
+        .values()
+        .filter(|g| courseid == 0 || g.courseid == courseid)
+        .filter(|g| ctx.st.group_members.iter().any(|m| m.groupid == g.id && m.userid == userid))
+        .filter(|g| groupingid == 0 || ctx.st.grouping_groups.contains(&(groupingid, g.id)))
+        .map(|g| {
+            json!({"id": g.id, "name": fmt_name(ctx, &g.name), "description": g.description,
+            "descriptionformat": g.descriptionformat, "idnumber": g.idnumber, "courseid": g.courseid})
+        })
+        .collect();
+    Ok(json!({"groups": groups, "warnings": []}))
 }
 
 fn member_checks(ctx: &Ctx, m: &Value) -> Result<(Group, i64), WsError> {

@@ -23,6 +23,7 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             Some(result()),
             add_instances,
         )
+        .cap("enrol/meta:config")
         .no_transaction(),
         Function::write(
             "enrol_meta_delete_instances",
@@ -30,6 +31,7 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             Some(result()),
             delete_instances,
         )
+        .cap("enrol/meta:config")
         .no_transaction(),
         Function::read(
             "core_enrol_get_course_enrolment_methods",

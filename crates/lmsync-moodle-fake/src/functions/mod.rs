@@ -54,11 +54,24 @@ pub struct Function {
     /// `None` = the function returns nothing (answer `null`).
     pub returns: Option<Desc>,
     pub handler: Handler,
+    /// Capability the token user needs (refused when listed in `Config::denied_capabilities`).
+    pub capability: Option<&'static str>,
+    /// Whether the capability is checked before parameter validation (as create_users does).
+    pub capability_first: bool,
 }
 
 impl Function {
     pub fn read(name: &'static str, params: Vec<(&'static str, Desc)>, returns: Desc, handler: Handler) -> Self {
-        Function { name, write: false, batch: Batch::NoTransaction, params, returns: Some(returns), handler }
+        Function {
+            name,
+            write: false,
+            batch: Batch::NoTransaction,
+            params,
+            returns: Some(returns),
+            handler,
+            capability: None,
+            capability_first: false,
+        }
     }
     pub fn write(
         name: &'static str,
@@ -66,7 +79,26 @@ impl Function {
         returns: Option<Desc>,
         handler: Handler,
     ) -> Self {
-        Function { name, write: true, batch: Batch::Atomic, params, returns, handler }
+        Function {
+            name,
+            write: true,
+            batch: Batch::Atomic,
+            params,
+            returns,
+            handler,
+            capability: None,
+            capability_first: false,
+        }
+    }
+    /// Requires a capability (checked after parameter validation).
+    pub fn cap(mut self, capability: &'static str) -> Self {
+        self.capability = Some(capability);
+        self
+    }
+    /// Checks the capability before parameter validation.
+    pub fn cap_first(mut self) -> Self {
+        self.capability_first = true;
+        self
     }
     /// Marks a write function as not transactional (per-item or none).
     pub fn no_transaction(mut self) -> Self {

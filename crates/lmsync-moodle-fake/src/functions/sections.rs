@@ -27,6 +27,7 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             ])),
             rename,
         )
+        .cap("moodle/course:update")
         .no_transaction(),
     ];
     if cfg.at_least(4, 0) {
@@ -43,6 +44,7 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
                 Some(v(Raw)),
                 update_course,
             )
+            .cap("moodle/course:update")
             .no_transaction(),
         );
     }

@@ -113,7 +113,8 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
         vec![("users", list(s(update_desc())))],
         Some(s(vec![("warnings", warnings_desc())])),
         update_users,
-    );
+    )
+    .cap("moodle/user:update");
     let update = if cfg.at_least(4, 0) { update.no_transaction() } else { Function { returns: None, ..update } };
     vec![
         Function::read(
@@ -122,20 +123,30 @@ pub fn functions(cfg: &Config) -> Vec<Function> {
             list(user_return()),
             get_users_by_field,
         ),
+        Function::read(
+            "core_user_get_users",
+            vec![("criteria", list(s(vec![("key", v(Alpha)), ("value", v(Raw))])))],
+            s(vec![("users", list(user_return())), ("warnings", warnings_desc())]),
+            get_users,
+        ),
         Function::write(
             "core_user_create_users",
             vec![("users", list(s(create_desc(cfg))))],
             Some(list(s(vec![("id", v(Int)), ("username", v(Raw))]))),
             create_users,
-        ),
+        )
+        .cap("moodle/user:create")
+        .cap_first(),
         update,
-        Function::write("core_user_delete_users", vec![("userids", list(v(Int)))], None, delete_users),
+        Function::write("core_user_delete_users", vec![("userids", list(v(Int)))], None, delete_users)
+            .cap("moodle/user:delete"),
         Function::write(
             "core_user_update_picture",
             vec![("draftitemid", v(Int)), ("delete", v(Bool).def(false)), ("userid", v(Int).def(0))],
             Some(s(vec![("success", v(Bool)), ("profileimageurl", v(Url).opt()), ("warnings", warnings_desc())])),
             update_picture,
         )
+        .cap("moodle/user:editprofile")
         .no_transaction(),
     ]
 }
@@ -203,6 +214,65 @@ fn get_users_by_field(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
     let st = &ctx.st;
     let users: Vec<User> = found.iter().filter_map(|id| st.users.get(id).cloned()).collect();
     Ok(Value::Array(users.iter().map(|u| user_json(ctx, u)).collect()))
+}
+
+/// `%` wildcards of `core_user_get_users` (case-insensitive LIKE).
+fn like(pattern: &str, value: &str) -> bool {
+    let (p, v) = (pattern.to_lowercase(), value.to_lowercase());
+    let parts: Vec<&str> = p.split('%').collect();
+    if parts.len() == 1 {
+        return p == v;
+    }
+    let mut rest = v.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(pos) = rest.find(part) else { return false };
+            rest = &rest[pos + part.len()..];
+        }
+    }
+    true
+}
+
+fn get_users(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
+    let mut warnings = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut criteria = Vec::new();
+    for c in items(p, "criteria") {
+        let (key, value) = (str_of(c, "key"), str_of(c, "value"));
+        if seen.contains(&key) {
+            let why = format!("The key {key} can only be sent once");
+            return Err(WsError::moodle("keyalreadyset", "error/keyalreadyset").with_debug(why));
+        }
+        seen.push(key);
+        if ["id", "idnumber", "username", "email", "auth", "firstname", "lastname"].contains(&key) {
+            criteria.push((key, value));
+        } else {
+            warnings.push(json!({"item": key, "warningcode": "invalidfieldparameter",
+                "message": format!("The search key '{key}' is not supported, look at the web service documentation")}));
+        }
+    }
+    let matches = |u: &User| {
+        criteria.iter().all(|(k, val)| match *k {
+            "id" => u.id.to_string() == *val,
+            "idnumber" => u.idnumber == *val,
+            "username" => u.username == *val,
+            "auth" => u.auth == *val,
+            "email" => like(val, &u.email),
+            "firstname" => like(val, &u.firstname),
+            _ => like(val, &u.lastname),
+        })
+    };
+    let users: Vec<User> = if criteria.is_empty() {
+        Vec::new()
+    } else {
+        ctx.st.users.values().filter(|u| !u.deleted && matches(u)).cloned().collect()
+    };
+    Ok(json!({"users": users.iter().map(|u| user_json(ctx, u)).collect::<Vec<_>>(), "warnings": warnings}))
 }
 
 /// Moodle's `validate_email`, in essence: local part, `@`, dotted domain labels.
