@@ -172,3 +172,27 @@ fn rest_disabled_answers_an_empty_body() {
     let (status, body) = post(&f, &[("wstoken", &f.token())]);
     assert_eq!((status, body.as_str()), (200, ""));
 }
+
+#[test]
+fn multipart_bodies_are_decoded_like_forms() {
+    let f = fake();
+    let b = "B0undary";
+    let mut body = String::new();
+    for (name, value) in [
+        ("wstoken", f.token()),
+        ("wsfunction", "core_user_get_users_by_field".to_string()),
+        ("moodlewsrestformat", "json".to_string()),
+        ("field", "username".to_string()),
+        ("values[0]", "admin".to_string()),
+    ] {
+        body.push_str(&format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{b}--\r\n"));
+    let mut resp = common::agent()
+        .post(&f.rest_url())
+        .header("Content-Type", &format!("multipart/form-data; boundary={b}"))
+        .send(body.as_bytes())
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(v[0]["id"], 2);
+}
