@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use lmsync_core::settings::{TargetKind, TargetSettings};
-use lmsync_moodle::{Availability, ClientOptions, MoodleClient, SiteInfo, ToolAvailability};
+use lmsync_moodle::{Availability, ClientOptions, Missing, MoodleClient, SiteInfo, ToolAvailability};
 use std::time::Duration;
 
 use crate::app::App;
@@ -41,7 +41,8 @@ pub fn moodle_client(target: &TargetSettings) -> Result<MoodleClient> {
     Ok(MoodleClient::new(&target.url, &target.token, options)?)
 }
 
-/// Exit code 0 when every tool can do everything core Moodle allows, 1 otherwise.
+/// Exit code 0 when every tool can do everything core Moodle allows (what no Moodle web service
+/// can do is listed, not held against the site), 1 otherwise.
 fn check_moodle(target: &TargetSettings) -> Result<i32> {
     let client = moodle_client(target)?;
     let site = match client.site_info() {
@@ -53,7 +54,12 @@ fn check_moodle(target: &TargetSettings) -> Result<i32> {
     };
     let tools = lmsync_moodle::availability(&site);
     print!("{}", moodle_summary(&site, &tools));
-    Ok(if tools.iter().all(|t| t.availability == Availability::Full) { 0 } else { 1 })
+    let fixable = |t: &ToolAvailability| match &t.availability {
+        Availability::Full => false,
+        Availability::Partial(gaps) => gaps.iter().any(|(_, m)| !matches!(m, Missing::Unsupported(_))),
+        Availability::None(_) => true,
+    };
+    Ok(if tools.iter().any(fixable) { 1 } else { 0 })
 }
 
 /// What `check` prints about a Moodle site: who and what it is, then one line per tool and one
