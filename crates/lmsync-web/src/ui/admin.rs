@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::session::Session;
 use super::tools::typed;
-use super::{Console, CsrfForm, Nav, Page, back, call, cell, html, require, require_form, when};
+use super::{Console, CsrfForm, Nav, Page, back, call, cell, filters, html, require, require_form, when};
 use crate::{ApiError, Service};
 
 struct GrantRow {

@@ -10,7 +10,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, call, cell, html, require, when};
+use super::{Console, Nav, Page, call, cell, filters, html, require, when};
 use crate::ApiError;
 
 /// Rows of a list per page.

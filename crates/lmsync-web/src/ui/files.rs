@@ -10,7 +10,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, attachment, back, call, cell, encode, html, require, require_form, when};
+use super::{Console, Nav, Page, attachment, back, call, cell, encode, filters, html, require, require_form, when};
 use crate::ApiError;
 
 struct FileRow {

@@ -9,7 +9,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, back, call, cell, html, require, require_form};
+use super::{Console, Nav, Page, back, call, cell, filters, html, require, require_form};
 
 /// Courses a selection lists at most.
 const MAX_LISTED: usize = 2000;
