@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::dashboard::{Card, cards};
 use super::runs::{RunRow, TOOLS, run_row};
-use super::{Console, Nav, Page, Refusal, back, call, filters, html, require, require_form, tf};
+use super::{Console, Nav, Page, Refusal, back, call, filters, html, require, require_form, t, tf};
 use crate::ApiError;
 
 #[derive(Template)]
@@ -56,7 +56,7 @@ pub async fn tool_page(
     let (tools, history) = call(&c, |s| Ok((s.tools()?, s.runs(1000)?))).await?;
     let entry = tools.as_array().into_iter().flatten().find(|t| t["tool"] == tool.as_str()).cloned();
     let entry = entry.unwrap_or(Value::Null);
-    let card = cards(&Value::Array(vec![entry.clone()])).pop().ok_or_else(|| ApiError::internal("no card"))?;
+    let card = cards(&Value::Array(vec![entry.clone()])).pop().ok_or_else(|| ApiError::internal(t("tool.no_card")))?;
     let ops: Vec<String> = card.operations.iter().map(|o| o.0.clone()).filter(|o| !o.is_empty()).collect();
     let settings = entry["settings"]
         .as_object()
