@@ -94,7 +94,7 @@ fn the_dashboard_has_a_card_per_tool_with_its_waiting_file_and_last_run() {
     let card = &card[..card.find("</section>").unwrap()];
     assert!(card.contains("waiting: userimport.csv"), "{card}");
     assert!(card.contains(&format!("/runs/{}", ran.run_id())) && card.contains("created 1"), "{card}");
-    assert!(card.contains("Upload &amp; run") && card.contains("Run now"), "{card}");
+    assert!(card.contains("Upload &#38; run") && card.contains("Run now"), "{card}");
 }
 
 #[test]

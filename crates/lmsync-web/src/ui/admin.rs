@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::session::Session;
 use super::tools::typed;
-use super::{Console, CsrfForm, Nav, Page, back, call, cell, html, require, require_form, when};
+use super::{Console, CsrfForm, Nav, Page, back, call, cell, filters, html, require, require_form, tf, when};
 use crate::{ApiError, Service};
 
 struct GrantRow {
@@ -82,7 +82,8 @@ async fn admin_action(
 pub async fn set_account(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Page {
     admin_action(c, headers, form, |s, name, role| {
         let password = s.set_account(&name, role)?;
-        Ok((Some((format!("Password of {name}"), password)), format!("account {name} set ({})", role.as_str())))
+        let what = tf("access.password_of", &[("name", &name)]);
+        Ok((Some((what, password)), tf("access.account_set", &[("name", &name), ("role", &role.as_str())])))
     })
     .await
 }
@@ -90,7 +91,7 @@ pub async fn set_account(State(c): State<Console>, headers: HeaderMap, Form(form
 pub async fn remove_account(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Page {
     admin_action(c, headers, form, |s, name, _| {
         s.remove_account(&name)?;
-        Ok((None, format!("account {name} removed")))
+        Ok((None, tf("access.account_removed", &[("name", &name)])))
     })
     .await
 }
@@ -98,7 +99,8 @@ pub async fn remove_account(State(c): State<Console>, headers: HeaderMap, Form(f
 pub async fn create_token(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Page {
     admin_action(c, headers, form, |s, name, role| {
         let token = s.create_token(&name, role)?;
-        Ok((Some((format!("Token {name}"), token)), format!("token {name} created ({})", role.as_str())))
+        let what = tf("access.token_of", &[("name", &name)]);
+        Ok((Some((what, token)), tf("access.token_created", &[("name", &name), ("role", &role.as_str())])))
     })
     .await
 }
@@ -106,7 +108,7 @@ pub async fn create_token(State(c): State<Console>, headers: HeaderMap, Form(for
 pub async fn revoke_token(State(c): State<Console>, headers: HeaderMap, Form(form): Form<GrantForm>) -> Page {
     admin_action(c, headers, form, |s, name, _| {
         s.revoke_token(&name)?;
-        Ok((None, format!("token {name} revoked")))
+        Ok((None, tf("access.token_revoked", &[("name", &name)])))
     })
     .await
 }
@@ -159,8 +161,8 @@ pub async fn set_setting(State(c): State<Console>, headers: HeaderMap, Form(form
     require_form(&c, &headers, Role::Admin, &form.csrf)?;
     let (name, value) = (form.name.clone(), typed(&form.value));
     let notice = match call(&c, move |s| Ok(s.set_setting(&name, value))).await? {
-        Ok(_) => format!("{} set", form.name),
-        Err(e) => format!("{} refused: {}", form.name, e.message),
+        Ok(_) => tf("settings.set", &[("name", &form.name)]),
+        Err(e) => tf("settings.refused", &[("name", &form.name), ("message", &e.message)]),
     };
     Ok(back("/admin/settings", &notice))
 }
@@ -168,8 +170,8 @@ pub async fn set_setting(State(c): State<Console>, headers: HeaderMap, Form(form
 pub async fn smtp_test(State(c): State<Console>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Page {
     require_form(&c, &headers, Role::Admin, &form.csrf)?;
     let notice = match call(&c, |s| Ok(s.send_test_mail())).await? {
-        Ok(to) => format!("test e-mail sent to {to}"),
-        Err(e) => format!("no test e-mail: {}", e.message),
+        Ok(to) => tf("settings.mail_sent", &[("to", &to)]),
+        Err(e) => tf("settings.mail_failed", &[("message", &e.message)]),
     };
     Ok(back("/admin/settings", &notice))
 }

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use lmsync_core::access::Role;
 use serde::Deserialize;
 
-use super::{Console, Nav, Page, call, cell, html, require, when};
+use super::{Console, Nav, Page, call, cell, filters, html, require, when};
 
 struct AuditRow {
     at: String,

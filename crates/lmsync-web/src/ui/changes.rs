@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::cell;
+use super::{cell, t, tf};
 
 /// Journal entries shown on a run's page at a time.
 pub const CHANGES_PAGE: usize = 200;
@@ -38,8 +38,8 @@ pub fn detail(before: &Value, after: &Value) -> String {
         (Some(b), Some(a)) => a
             .iter()
             .filter(|(k, v)| b.get(*k) != Some(*v))
-            .map(|(k, v)| format!("{k}: {} → {}", b.get(k).map_or("none".into(), shown), shown(v)))
-            .chain(b.keys().filter(|k| !a.contains_key(*k)).map(|k| format!("{k}: removed")))
+            .map(|(k, v)| format!("{k}: {} → {}", b.get(k).map_or(t("changes.none").into(), shown), shown(v)))
+            .chain(b.keys().filter(|k| !a.contains_key(*k)).map(|k| tf("changes.removed", &[("column", k)])))
             .collect::<Vec<_>>()
             .join(", "),
         (None, Some(values)) | (Some(values), None) => values

@@ -8,7 +8,7 @@ use lmsync_core::access::Role;
 use serde_json::Value;
 
 use super::runs::{RunRow, lines_handled, run_row};
-use super::{Console, Nav, Page, call, cell, html, require, when};
+use super::{Console, Nav, Page, call, cell, filters, html, require, t, tf, when};
 
 /// A tool's card.
 pub struct Card {
@@ -27,11 +27,13 @@ pub fn cards(tools: &Value) -> Vec<Card> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|t| Card {
-            tool: cell(&t["tool"]),
-            schedule: Some(cell(&t["schedule"])).filter(|s| !s.is_empty()).unwrap_or_else(|| "off".into()),
-            next: when(t["next_run"].as_i64()),
-            operations: t["operations"]
+        .map(|tool| Card {
+            tool: cell(&tool["tool"]),
+            schedule: Some(cell(&tool["schedule"]))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| t("dashboard.off").into()),
+            next: when(tool["next_run"].as_i64()),
+            operations: tool["operations"]
                 .as_array()
                 .into_iter()
                 .flatten()
@@ -40,8 +42,8 @@ pub fn cards(tools: &Value) -> Vec<Card> {
                     (cell(&o["op"]), cell(&o["location"]), waiting)
                 })
                 .collect(),
-            last: Some(&t["last_run"]).filter(|r| r.is_object()).map(run_row),
-            last_tryback: !t["last_run"]["tryback"].is_null() && t["last_run"].is_object(),
+            last: Some(&tool["last_run"]).filter(|r| r.is_object()).map(run_row),
+            last_tryback: !tool["last_run"]["tryback"].is_null() && tool["last_run"].is_object(),
         })
         .collect()
 }
@@ -68,9 +70,14 @@ pub async fn dashboard(State(c): State<Console>, headers: HeaderMap) -> Page {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|t| t["task"] == "cleanup")
-        .map(|t| format!("{} (next {})", cell(&t["schedule"]), when(t["next_run"].as_i64())))
-        .unwrap_or_else(|| "off".into());
+        .find(|task| task["task"] == "cleanup")
+        .map(|task| {
+            tf(
+                "dashboard.cleanup_schedule",
+                &[("schedule", &cell(&task["schedule"])), ("next", &when(task["next_run"].as_i64()))],
+            )
+        })
+        .unwrap_or_else(|| t("dashboard.off").into());
     html(DashboardPage {
         nav: Nav::of(&s),
         version: cell(&status["version"]),
@@ -101,8 +108,9 @@ fn charts(runs: &Value) -> Vec<(String, String)> {
         .map(|(tool, mut list)| {
             list.reverse();
             let max = list.iter().map(|r| lines_handled(r)).max().unwrap_or(1).max(1);
+            let label = escape(&tf("dashboard.chart_label", &[("tool", &tool)]));
             let mut svg = format!(
-                r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="40" role="img" aria-label="last runs of {tool}">"#,
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="40" role="img" aria-label="{label}">"#,
                 30 * 8
             );
             for (i, r) in list.iter().enumerate() {
@@ -114,17 +122,23 @@ fn charts(runs: &Value) -> Vec<(String, String)> {
                     "failed" | "aborted" | "interrupted" => "#b3261e",
                     _ => "#8a8f98",
                 };
+                let id = r["id"].as_i64().unwrap_or(0);
+                let title = escape(&tf("dashboard.chart_bar", &[("id", &id), ("status", &status), ("count", &n)]));
                 svg.push_str(&format!(
-                    r#"<rect x="{}" y="{}" width="6" height="{h}" fill="{fill}"><title>run {}: {status}, {n} lines</title></rect>"#,
+                    r#"<rect x="{}" y="{}" width="6" height="{h}" fill="{fill}"><title>{title}</title></rect>"#,
                     i * 8,
                     40 - h,
-                    r["id"].as_i64().unwrap_or(0)
                 ));
             }
             svg.push_str("</svg>");
             (tool, svg)
         })
         .collect()
+}
+
+/// Text put into the chart's markup as it is written in the catalogue.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
 }
 
 #[cfg(test)]

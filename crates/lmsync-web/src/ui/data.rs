@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use lmsync_core::access::Role;
 use serde::Deserialize;
 
-use super::{Console, Nav, Page, call, cell, encode, html, require};
+use super::{Console, Nav, Page, call, cell, encode, filters, html, require};
 
 const KINDS: [&str; 12] = [
     "categories",

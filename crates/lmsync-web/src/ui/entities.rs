@@ -10,7 +10,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, call, cell, html, require, when};
+use super::{Console, Nav, Page, call, cell, filters, html, require, t, tf, when};
 use crate::ApiError;
 
 /// Rows of a list per page.
@@ -54,6 +54,8 @@ struct IndexPage {
     categories: Vec<(usize, String, String, String, String, String)>,
     q: String,
     kind: String,
+    /// What a search finds: its value and its label.
+    kinds: [(&'static str, &'static str); 3],
     /// Search hits: link, label, detail.
     hits: Vec<(String, String, String)>,
 }
@@ -106,7 +108,12 @@ pub async fn categories(State(c): State<Console>, headers: HeaderMap, Query(q): 
             ),
         })
         .collect();
-    html(IndexPage { nav: Nav::of(&s), categories, q: q.q, kind, hits })
+    let kinds = [
+        ("courses", t("browse.find_courses")),
+        ("users", t("browse.find_users")),
+        ("cohorts", t("browse.find_cohorts")),
+    ];
+    html(IndexPage { nav: Nav::of(&s), categories, q: q.q, kind, kinds, hits })
 }
 
 #[derive(Template)]
@@ -227,7 +234,7 @@ pub async fn picture(State(c): State<Console>, headers: HeaderMap, Query(q): Que
     let key = q.key.clone();
     let png = call(&c, move |s| s.picture(&key))
         .await?
-        .ok_or_else(|| ApiError::not_found("picture.none", format!("{} has no picture", q.key)))?;
+        .ok_or_else(|| ApiError::not_found("picture.none", tf("browse.no_picture_of", &[("key", &q.key)])))?;
     let mut r = png.into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
     Ok(r)
@@ -277,8 +284,8 @@ pub async fn cohort(State(c): State<Console>, headers: HeaderMap, Query(q): Quer
 /// A flag as people read it (Moodle stores 0 / 1).
 fn yes_no(v: &Value) -> String {
     match v {
-        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
-        Value::Number(n) => if n.as_i64() == Some(0) { "no" } else { "yes" }.to_string(),
+        Value::Bool(b) => if *b { t("common.yes") } else { t("common.no") }.to_string(),
+        Value::Number(n) => if n.as_i64() == Some(0) { t("common.no") } else { t("common.yes") }.to_string(),
         other => cell(other),
     }
 }

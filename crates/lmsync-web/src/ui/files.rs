@@ -10,7 +10,9 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, attachment, back, call, cell, encode, html, require, require_form, when};
+use super::{
+    Console, Nav, Page, attachment, back, call, cell, encode, filters, html, require, require_form, t, tf, when,
+};
 use crate::ApiError;
 
 struct FileRow {
@@ -139,16 +141,17 @@ pub async fn upload(State(c): State<Console>, headers: HeaderMap, mut form: Mult
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_request("upload.broken", format!("the upload is broken: {e}")))?
+        .map_err(|e| ApiError::bad_request("upload.broken", tf("upload.broken", &[("error", &e)])))?
     {
         match field.name() {
             Some("csrf") => csrf_ok = field.text().await.is_ok_and(|t| t == s.csrf),
             Some("dir") if csrf_ok => folder = field.text().await.unwrap_or_default(),
             Some("file") if csrf_ok => {
                 let name = field.file_name().unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::new(413, "upload.too_large", format!("the upload is too large or broken: {e}"))
-                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::new(413, "upload.too_large", tf("upload.too_large", &[("error", &e)])))?;
                 if name.is_empty() {
                     continue;
                 }
@@ -156,14 +159,14 @@ pub async fn upload(State(c): State<Console>, headers: HeaderMap, mut form: Mult
                 call(&c, move |s| s.upload_into(&d, &n, &bytes)).await?;
                 stored.push(name);
             }
-            _ if !csrf_ok => return Err(super::Refusal::forbidden("the form expired: reload the page")),
+            _ if !csrf_ok => return Err(super::Refusal::forbidden(t("refused.form_expired"))),
             _ => {}
         }
     }
     if !csrf_ok {
-        return Err(super::Refusal::forbidden("the form expired: reload the page"));
+        return Err(super::Refusal::forbidden(t("refused.form_expired")));
     }
-    Ok(back(&files_url(&folder), &format!("uploaded: {}", stored.join(", "))))
+    Ok(back(&files_url(&folder), &tf("files.uploaded", &[("files", &stored.join(", "))])))
 }
 
 #[derive(Deserialize)]
@@ -178,7 +181,7 @@ pub async fn delete(State(c): State<Console>, headers: HeaderMap, Form(form): Fo
     require_form(&c, &headers, Role::Operator, &form.csrf)?;
     let path = form.path.clone();
     call(&c, move |s| s.delete_file(&path)).await?;
-    Ok(back(&files_url(&folder_of(&form.path)), &format!("deleted {}", form.path)))
+    Ok(back(&files_url(&folder_of(&form.path)), &tf("files.deleted", &[("path", &form.path)])))
 }
 
 /// Renames or moves a file or folder: `to` is its new path in the area (a bare name keeps it
@@ -194,7 +197,7 @@ pub async fn rename(State(c): State<Console>, headers: HeaderMap, Form(form): Fo
     };
     let (from, t) = (form.path.clone(), to.clone());
     call(&c, move |s| s.rename_file(&from, &t)).await?;
-    Ok(back(&files_url(&folder_of(&to)), &format!("{} is now {to}", form.path)))
+    Ok(back(&files_url(&folder_of(&to)), &tf("files.moved", &[("from", &form.path), ("to", &to)])))
 }
 
 /// Creates a folder named `to` inside the folder `path`.
@@ -205,7 +208,7 @@ pub async fn new_folder(State(c): State<Console>, headers: HeaderMap, Form(form)
     let path = if parent.is_empty() { name } else { format!("{parent}/{name}") };
     let p = path.clone();
     call(&c, move |s| s.create_folder(&p)).await?;
-    Ok(back(&files_url(&parent), &format!("folder {path} created")))
+    Ok(back(&files_url(&parent), &tf("files.folder_created", &[("path", &path)])))
 }
 
 #[cfg(test)]

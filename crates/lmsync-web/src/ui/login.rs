@@ -9,7 +9,7 @@ use lmsync_core::access::{Role, new_token};
 use serde::Deserialize;
 
 use super::session::{COOKIE, cookie};
-use super::{Console, CsrfForm, Page, call, require_form, secure, session_of};
+use super::{Console, CsrfForm, Page, call, filters, require_form, secure, session_of, t};
 
 const LOGIN_CSRF: &str = "lmsync_login_csrf";
 
@@ -46,10 +46,10 @@ pub struct LoginForm {
 pub async fn login(State(c): State<Console>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Page {
     let expected = headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(|h| cookie(h, LOGIN_CSRF));
     if expected != Some(form.csrf.as_str()) || form.csrf.is_empty() {
-        return form_page(&headers, StatusCode::FORBIDDEN, Some("The form expired: log in again."));
+        return form_page(&headers, StatusCode::FORBIDDEN, Some(t("login.expired")));
     }
     if !c.sessions.may_try(&form.username) {
-        return form_page(&headers, StatusCode::TOO_MANY_REQUESTS, Some("Too many failed attempts: wait 15 minutes."));
+        return form_page(&headers, StatusCode::TOO_MANY_REQUESTS, Some(t("login.throttled")));
     }
     let (username, password) = (form.username.clone(), form.password.clone());
     match call(&c, move |s| s.login(&username, &password)).await {
@@ -65,13 +65,9 @@ pub async fn login(State(c): State<Console>, headers: HeaderMap, Form(form): For
         }
         Ok(None) => {
             c.sessions.failed(&form.username);
-            form_page(&headers, StatusCode::UNAUTHORIZED, Some("Unknown account or wrong password."))
+            form_page(&headers, StatusCode::UNAUTHORIZED, Some(t("login.wrong")))
         }
-        Err(_) => form_page(
-            &headers,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Some("The store cannot be read: see the service's log."),
-        ),
+        Err(_) => form_page(&headers, StatusCode::INTERNAL_SERVER_ERROR, Some(t("login.store_unreadable"))),
     }
 }
 

@@ -12,6 +12,7 @@ mod files;
 mod login;
 mod runs;
 mod session;
+mod text;
 mod tools;
 mod utilities;
 
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use crate::{ApiError, Service};
 pub use session::Sessions;
 use session::{COOKIE, Session, cookie};
+use text::{filters, t, tf};
 
 #[derive(Clone)]
 pub struct Console {
@@ -130,11 +132,11 @@ impl Refusal {
 
     fn page(status: StatusCode, message: &str) -> Self {
         let title = match status {
-            StatusCode::FORBIDDEN => "Not allowed",
-            StatusCode::NOT_FOUND => "Not found",
-            StatusCode::CONFLICT => "Not now",
-            s if s.is_server_error() => "Something went wrong",
-            _ => "Refused",
+            StatusCode::FORBIDDEN => t("refused.forbidden"),
+            StatusCode::NOT_FOUND => t("refused.not_found"),
+            StatusCode::CONFLICT => t("refused.conflict"),
+            s if s.is_server_error() => t("refused.failed"),
+            _ => t("refused.refused"),
         };
         let body = RefusedPage { title, message }.render().unwrap_or_else(|_| message.to_string());
         Refusal(Box::new((status, Html(body)).into_response()))
@@ -147,7 +149,7 @@ type Page = Result<Response, Refusal>;
 fn html(page: impl Template) -> Page {
     match page.render() {
         Ok(body) => Ok(Html(body).into_response()),
-        Err(e) => Err(ApiError::internal(format!("the page cannot be shown: {e}")).into()),
+        Err(e) => Err(ApiError::internal(tf("refused.page_broken", &[("error", &e)])).into()),
     }
 }
 
@@ -170,8 +172,8 @@ fn require(c: &Console, headers: &HeaderMap, role: Role) -> Result<Session, Refu
         None => Err(Refusal(Box::new(Redirect::to("/login").into_response()))),
         Some((_, s)) if s.role.allows(role) => Ok(s),
         Some(_) => Err(Refusal::forbidden(match role {
-            Role::Admin => "this page is for administrators",
-            _ => "this needs the operator role",
+            Role::Admin => t("refused.admins_only"),
+            _ => t("refused.operators_only"),
         })),
     }
 }
@@ -180,7 +182,7 @@ fn require(c: &Console, headers: &HeaderMap, role: Role) -> Result<Session, Refu
 fn require_form(c: &Console, headers: &HeaderMap, role: Role, csrf: &str) -> Result<Session, Refusal> {
     let s = require(c, headers, role)?;
     if csrf.is_empty() || s.csrf != csrf {
-        return Err(Refusal::forbidden("the form expired: reload the page"));
+        return Err(Refusal::forbidden(t("refused.form_expired")));
     }
     Ok(s)
 }
@@ -193,7 +195,7 @@ async fn call<T: Send + 'static>(
     let service = c.service.clone();
     match tokio::task::spawn_blocking(move || f(service.as_ref())).await {
         Ok(result) => Ok(result?),
-        Err(e) => Err(ApiError::internal(format!("the call failed: {e}")).into()),
+        Err(e) => Err(ApiError::internal(tf("refused.call_failed", &[("error", &e)])).into()),
     }
 }
 

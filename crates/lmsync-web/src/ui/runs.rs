@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::changes::{CHANGES_PAGE, ChangeRow, change_row};
-use super::{Console, Nav, Page, attachment, call, cell, html, require, require_form, when};
+use super::{Console, Nav, Page, attachment, call, cell, filters, html, require, require_form, tf, when};
 
 /// Lines shown on a run's page; the whole report stays available as JSON.
 const MAX_LINES: usize = 2000;
@@ -144,13 +144,13 @@ pub async fn run_page(
     let p = &run["progress"];
     let mut progress = Vec::new();
     if let Some(t) = p["lines_total"].as_u64() {
-        progress.push(format!("of about {t}"));
+        progress.push(tf("run.progress_total", &[("total", &t)]));
     }
     if let Some(r) = p["lines_per_second"].as_u64().filter(|r| *r > 0) {
-        progress.push(format!("{r} lines/s"));
+        progress.push(tf("run.progress_rate", &[("rate", &r)]));
     }
     if let Some(s) = p["seconds_left"].as_u64() {
-        progress.push(format!("about {s} s left"));
+        progress.push(tf("run.progress_left", &[("seconds", &s)]));
     }
     html(RunPage {
         nav: Nav::of(&s),

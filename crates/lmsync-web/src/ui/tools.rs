@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::dashboard::{Card, cards};
 use super::runs::{RunRow, TOOLS, run_row};
-use super::{Console, Nav, Page, Refusal, back, call, html, require, require_form};
+use super::{Console, Nav, Page, Refusal, back, call, filters, html, require, require_form, t, tf};
 use crate::ApiError;
 
 #[derive(Template)]
@@ -36,7 +36,12 @@ fn known(tool: &str) -> Result<(), Refusal> {
     if TOOLS.contains(&tool) {
         Ok(())
     } else {
-        Err(ApiError::not_found("tool.unknown", format!("no tool {tool:?}: {}", TOOLS.join(", "))).into())
+        let tools = TOOLS.join(", ");
+        Err(ApiError::not_found(
+            "tool.unknown",
+            tf("tool.unknown", &[("tool", &format!("{tool:?}")), ("tools", &tools)]),
+        )
+        .into())
     }
 }
 
@@ -51,7 +56,7 @@ pub async fn tool_page(
     let (tools, history) = call(&c, |s| Ok((s.tools()?, s.runs(1000)?))).await?;
     let entry = tools.as_array().into_iter().flatten().find(|t| t["tool"] == tool.as_str()).cloned();
     let entry = entry.unwrap_or(Value::Null);
-    let card = cards(&Value::Array(vec![entry.clone()])).pop().ok_or_else(|| ApiError::internal("no card"))?;
+    let card = cards(&Value::Array(vec![entry.clone()])).pop().ok_or_else(|| ApiError::internal(t("tool.no_card")))?;
     let ops: Vec<String> = card.operations.iter().map(|o| o.0.clone()).filter(|o| !o.is_empty()).collect();
     let settings = entry["settings"]
         .as_object()
@@ -97,8 +102,8 @@ pub async fn set_tool_setting(
     let name = format!("{tool}.{}", form.name);
     let (n, value) = (name.clone(), typed(&form.value));
     let notice = match call(&c, move |s| Ok(s.set_setting(&n, value))).await? {
-        Ok(_) => format!("{name} set"),
-        Err(e) => format!("{name} refused: {}", e.message),
+        Ok(_) => tf("settings.set", &[("name", &name)]),
+        Err(e) => tf("settings.refused", &[("name", &name), ("message", &e.message)]),
     };
     Ok(back(&format!("/tools/{tool}"), &notice))
 }
@@ -117,7 +122,7 @@ pub async fn run_with_upload(
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_request("upload.broken", format!("the form is broken: {e}")))?
+        .map_err(|e| ApiError::bad_request("upload.broken", tf("upload.form_broken", &[("error", &e)])))?
     {
         match field.name().unwrap_or("") {
             "csrf" => csrf = field.text().await.unwrap_or_default(),
@@ -125,9 +130,10 @@ pub async fn run_with_upload(
             "dry_run" => dry_run = field.text().await.is_ok_and(|v| v == "true" || v == "on"),
             "file" if csrf == s.csrf => {
                 let name = field.file_name().unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|e| {
-                    ApiError::new(413, "upload.too_large", format!("the upload is too large or broken: {e}"))
-                })?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::new(413, "upload.too_large", tf("upload.too_large", &[("error", &e)])))?;
                 if !name.is_empty() {
                     upload = Some((name, bytes));
                 }

@@ -9,7 +9,7 @@ use lmsync_core::access::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Console, Nav, Page, back, call, cell, html, require, require_form};
+use super::{Console, Nav, Page, back, call, cell, filters, html, require, require_form, t, tf};
 
 /// Courses a selection lists at most.
 const MAX_LISTED: usize = 2000;
@@ -96,12 +96,8 @@ pub async fn make_file(State(c): State<Console>, headers: HeaderMap, Form(form):
     let ids: Vec<i64> = form.iter().filter(|(k, _)| k == "course").filter_map(|(_, v)| v.parse().ok()).collect();
     let k = kind.clone();
     let notice = match call(&c, move |s| Ok(s.make_course_file(&k, &ids, replace))).await? {
-        Ok(v) => format!(
-            "{} written with {} courses: review it in the file manager, then run courses {kind}",
-            cell(&v["file"]),
-            v["courses"]
-        ),
-        Err(e) => format!("no file written: {}", e.message),
+        Ok(v) => tf("utilities.written", &[("file", &cell(&v["file"])), ("count", &v["courses"]), ("kind", &kind)]),
+        Err(e) => tf("utilities.not_written", &[("message", &e.message)]),
     };
     Ok(back("/utilities", &notice))
 }
@@ -119,7 +115,7 @@ pub async fn check_courses(State(c): State<Console>, headers: HeaderMap, Form(fo
     let by = Some(format!("console:{}", require_form(&c, &headers, Role::Operator, &form.csrf)?.username));
     let identifiers: Vec<&str> = form.identifiers.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     if identifiers.is_empty() {
-        return Ok(back("/utilities", "give at least one course identifier to check"));
+        return Ok(back("/utilities", t("utilities.nothing_to_check")));
     }
     // A check file has no header: one identifier per line.
     let text = identifiers.join("\n") + "\n";
@@ -150,9 +146,9 @@ pub async fn clean_categories(State(c): State<Console>, headers: HeaderMap, Form
     require_form(&c, &headers, Role::Operator, &form.csrf)?;
     let from = form.from.clone();
     let notice = match call(&c, move |s| Ok(s.clean_categories(&from, true))).await? {
-        Ok(v) if v["run"].is_null() => "no empty category".to_string(),
-        Ok(v) => format!("run {}: {} empty categories deleted, {} failed", v["run"], v["deleted"], v["failed"]),
-        Err(e) => format!("nothing deleted: {}", e.message),
+        Ok(v) if v["run"].is_null() => t("utilities.nothing_to_clean").to_string(),
+        Ok(v) => tf("utilities.cleaned", &[("run", &v["run"]), ("deleted", &v["deleted"]), ("failed", &v["failed"])]),
+        Err(e) => tf("utilities.not_cleaned", &[("message", &e.message)]),
     };
     Ok(back("/utilities", &notice))
 }
