@@ -128,6 +128,11 @@ fn every_route_checks_the_session_and_its_role() {
         let anonymous = send("", "x");
         assert_eq!(anonymous.0, 303, "{method} {path} without a session");
         assert_eq!(header(&anonymous, "location"), ["/login"], "{method} {path} without a session");
+        // Even with a form that would not parse: the session is checked first.
+        if *method == "POST" {
+            let garbled = c.post(path, "", &[("nonsense", "1")]);
+            assert_eq!((garbled.0, header(&garbled, "location")), (303, vec!["/login"]), "{method} {path}");
+        }
         for (role, cookie, csrf) in &people {
             if *path == "/logout" {
                 continue; // it would end the session the next routes use; tested in console.rs

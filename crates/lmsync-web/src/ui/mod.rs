@@ -44,7 +44,6 @@ pub fn routes(console: Console, max_upload_bytes: usize) -> Router {
     let upload = DefaultBodyLimit::max(max_upload_bytes);
     Router::new()
         .route("/", get(dashboard::dashboard))
-        .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/runs", get(runs::runs_page).post(runs::start_run))
         .route("/runs/{id}", get(runs::run_page))
@@ -77,7 +76,23 @@ pub fn routes(console: Console, max_upload_bytes: usize) -> Router {
         .route("/files/delete", post(files::delete))
         .route("/files/rename", post(files::rename))
         .route("/files/folder", post(files::new_folder))
+        .route_layer(axum::middleware::from_fn_with_state(console.clone(), signed_in))
+        .route("/login", get(login::login_page).post(login::login))
         .with_state(console)
+}
+
+/// Anyone without a session goes to the login page before a form or an upload is even read:
+/// a stranger learns nothing from how a request is malformed, and sends no large body for
+/// nothing.
+async fn signed_in(
+    axum::extract::State(c): axum::extract::State<Console>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if session_of(&c, request.headers()).is_none() {
+        return Redirect::to("/login").into_response();
+    }
+    next.run(request).await
 }
 
 /// What every page's header shows: who is logged in, and the links their role opens.
