@@ -124,6 +124,9 @@ impl Default for WebSettings {
 /// Settings whose value is a secret: never printed, logged or shown by the console and the API.
 pub const SECRETS: &[&str] = &["smtp.password", "target.token"];
 
+/// What is shown instead of a secret that is set.
+pub const HIDDEN: &str = "(hidden)";
+
 /// The LMS the tools write to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -192,7 +195,7 @@ impl std::fmt::Debug for TargetSettings {
         f.debug_struct("TargetSettings")
             .field("kind", &self.kind)
             .field("url", &self.url)
-            .field("token", &if self.token.is_empty() { "" } else { "(hidden)" })
+            .field("token", &if self.token.is_empty() { "" } else { HIDDEN })
             .field("timeout_seconds", &self.timeout_seconds)
             .field("concurrency", &self.concurrency)
             .field("roles", &self.roles)
@@ -258,7 +261,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
-            .field("password", &if self.password.is_empty() { "" } else { "(hidden)" })
+            .field("password", &if self.password.is_empty() { "" } else { HIDDEN })
             .field("from", &self.from)
             .field("admins", &self.admins)
             .finish()

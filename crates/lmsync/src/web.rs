@@ -3,6 +3,7 @@
 
 use lmsync_core::RunStore;
 use lmsync_core::access::Role;
+use lmsync_core::settings::{HIDDEN, SECRETS};
 use lmsync_core::target::RunInfo;
 use lmsync_web::{ApiError, LinesBody, RunBody, Service};
 use serde_json::{Value, json};
@@ -364,10 +365,10 @@ impl Service for WebService {
     fn settings(&self) -> Result<Value, ApiError> {
         let app = self.app()?;
         let mut v = serde_json::to_value(&app.settings).map_err(internal)?;
-        for secret in lmsync_core::settings::SECRETS {
+        for secret in SECRETS {
             let pointer = format!("/{}", secret.replace('.', "/"));
             if let Some(p) = v.pointer_mut(&pointer).filter(|p| p.as_str().is_some_and(|s| !s.is_empty())) {
-                *p = Value::String("(hidden)".into());
+                *p = Value::String(HIDDEN.into());
             }
         }
         Ok(v)
@@ -375,9 +376,9 @@ impl Service for WebService {
 
     fn set_setting(&self, name: &str, value: Value) -> Result<Value, ApiError> {
         let refused = |m: String| ApiError::bad_request("setting.refused", m);
-        // The settings page shows a secret as "(hidden)": saving that back would replace it.
-        if lmsync_core::settings::SECRETS.contains(&name) && value.as_str() == Some("(hidden)") {
-            return Err(refused(format!("{name} is a secret shown as (hidden): type the new value")));
+        // The settings page shows a secret as HIDDEN: saving that back would replace it.
+        if SECRETS.contains(&name) && value.as_str() == Some(HIDDEN) {
+            return Err(refused(format!("{name} is a secret shown as {HIDDEN}: type the new value")));
         }
         let toml_value: toml_edit::Value = match &value {
             Value::String(s) => s.as_str().into(),
@@ -404,9 +405,7 @@ impl Service for WebService {
         let app = self.app()?;
         crate::config::set(&app.data.config(), name, toml_value).map_err(|e| refused(format!("{e:#}")))?;
         tracing::info!("setting {name} changed through the API");
-        Ok(
-            json!({ "setting": name, "value": if lmsync_core::settings::SECRETS.contains(&name) { json!("(hidden)") } else { value } }),
-        )
+        Ok(json!({ "setting": name, "value": if SECRETS.contains(&name) { json!(HIDDEN) } else { value } }))
     }
 
     fn run_lines(&self, body: LinesBody) -> Result<Value, ApiError> {

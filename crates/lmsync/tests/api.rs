@@ -230,6 +230,9 @@ fn admins_read_and_set_settings_in_the_file_keeping_its_comments() {
         ("users.nope", r#"{"value": 1}"#),
         ("users.password_cost", r#"{"value": 99}"#),
         ("schedule.users", r#"{"value": "every day"}"#),
+        // A secret as the settings show it, saved back, would replace the real one.
+        ("smtp.password", r#"{"value": "(hidden)"}"#),
+        ("target.token", r#"{"value": "(hidden)"}"#),
     ] {
         let (status, err) = api.call("PUT", &format!("/settings/{name}"), Some(&admin), Some(body.as_bytes()));
         assert_eq!((status, err["error"]["code"].as_str()), (400, Some("setting.refused")), "{name}: {err}");

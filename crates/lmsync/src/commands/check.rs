@@ -31,7 +31,7 @@ pub fn check(app: &App, repair: bool) -> Result<i32> {
 }
 
 /// A client for the `[target]` of kind `moodle`.
-pub fn moodle_client(target: &TargetSettings) -> Result<MoodleClient> {
+fn moodle_client(target: &TargetSettings) -> Result<MoodleClient> {
     let options = ClientOptions {
         timeout: Duration::from_secs(target.timeout_seconds),
         long_timeout: Duration::from_secs(target.timeout_seconds * 10),
