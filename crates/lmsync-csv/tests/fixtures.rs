@@ -5,8 +5,12 @@ use std::path::PathBuf;
 
 use lmsync_csv::{CsvReader, Dialect, Record};
 
+/// The upstream samples: beside the checkout (`../shared`), else where the binary's end-to-end
+/// tests read them, so a clone anywhere on the machine finds them.
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/upstream").join(name)
+    let beside = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/upstream");
+    let dir = if beside.is_dir() { beside } else { PathBuf::from("/work/shared/fixtures/upstream") };
+    dir.join(name)
 }
 
 fn read(name: &str) -> (CsvReader<File>, Vec<Record>) {
