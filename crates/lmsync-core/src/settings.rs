@@ -153,6 +153,9 @@ pub struct TargetSettings {
     /// Moodle role ids by shortname (core Moodle has no function that lists roles); the
     /// standard ones are known already.
     pub roles: std::collections::BTreeMap<String, i64>,
+    /// Shortnames of the site's custom user profile fields a file may set (core Moodle has no
+    /// function that lists them).
+    pub profile_fields: Vec<String>,
 }
 
 impl Default for TargetSettings {
@@ -164,6 +167,7 @@ impl Default for TargetSettings {
             timeout_seconds: 60,
             concurrency: 4,
             roles: std::collections::BTreeMap::new(),
+            profile_fields: Vec::new(),
         }
     }
 }
@@ -199,6 +203,7 @@ impl std::fmt::Debug for TargetSettings {
             .field("timeout_seconds", &self.timeout_seconds)
             .field("concurrency", &self.concurrency)
             .field("roles", &self.roles)
+            .field("profile_fields", &self.profile_fields)
             .finish()
     }
 }

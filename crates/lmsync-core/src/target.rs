@@ -112,6 +112,11 @@ pub trait LmsTarget {
     fn begin_rehearsal(&mut self) -> Result<(), TargetError>;
     /// Discards everything applied since `begin_rehearsal`.
     fn end_rehearsal(&mut self) -> Result<(), TargetError>;
+    /// Run-level notes the target has for the report since the last call (how it carried out
+    /// something it cannot do as asked).
+    fn notices(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Lifecycle state of a run.

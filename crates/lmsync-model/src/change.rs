@@ -94,6 +94,8 @@ pub struct UserUpdate {
     pub profile: Vec<(String, Option<String>, String)>,
     /// New password hash (or `*NOPASS*`) when the password changes.
     pub password: Option<String>,
+    /// The same new password in clear, for a target that hashes it itself.
+    pub password_clear: Option<crate::user::ClearPassword>,
     pub preferences: Vec<(String, String)>,
     /// Enrolment steps per course id (the file's courseN columns).
     pub enrolments: Vec<(i64, Vec<EnrolOp>)>,
@@ -175,6 +177,7 @@ mod tests {
             fields: vec![(UserField::City, FieldValue::Text("Paris".into()), FieldValue::Text("Lyon".into()))],
             profile: vec![("dept".into(), None, "R&D".into())],
             password: Some("$2b$10$secret".into()),
+            password_clear: None,
             preferences: vec![],
             enrolments: vec![],
             cohort: None,

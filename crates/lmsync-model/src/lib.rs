@@ -15,4 +15,4 @@ pub use course::{Activity, Category, CategoryRef, Course, InstanceState, ResetOp
 pub use enrol::{EnrolOp, EnrolState};
 pub use group::{CourseGroups, Group, GroupOp};
 pub use outcome::{LineOutcome, Outcome, OutcomeCounts};
-pub use user::{FieldValue, ProfileField, ProfileFieldType, User, UserField};
+pub use user::{ClearPassword, FieldValue, ProfileField, ProfileFieldType, User, UserField};

@@ -47,6 +47,20 @@ pub struct User {
     pub timemodified: i64,
     /// Custom profile field values by field shortname.
     pub profile: BTreeMap<String, String>,
+    /// The password in clear when this run sets it (a remote target sends it; the embedded
+    /// store keeps only `password`, its hash).
+    #[serde(skip)]
+    pub password_clear: Option<ClearPassword>,
+}
+
+/// A password in clear text on its way to a target that hashes it itself. Never shown by Debug.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct ClearPassword(pub String);
+
+impl std::fmt::Debug for ClearPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[hidden]")
+    }
 }
 
 /// A typed field value, as carried in changes and the journal.

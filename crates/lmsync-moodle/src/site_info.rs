@@ -84,6 +84,13 @@ pub struct SiteInfo {
     /// -1 = unlimited.
     #[serde(default, deserialize_with = "int")]
     pub usermaxuploadfilesize: i64,
+    /// The site course (the front page), 1 on every site.
+    #[serde(default = "site_course", deserialize_with = "int")]
+    pub siteid: i64,
+}
+
+fn site_course() -> i64 {
+    1
 }
 
 impl SiteInfo {

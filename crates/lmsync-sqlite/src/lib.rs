@@ -13,6 +13,7 @@ mod groups;
 mod migrations;
 mod pictures;
 mod profile_fields;
+mod remote;
 mod reset;
 mod runs;
 mod tables;
@@ -33,6 +34,7 @@ pub use cohort_drift::DriftFound;
 pub use migrations::latest as schema_version;
 pub use pictures::PictureSize;
 pub use profile_fields::NewProfileField;
+pub use remote::JournalRow;
 pub use tables::{JournalEntry, export_query};
 
 #[derive(Debug, thiserror::Error)]

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_cohort_sync.sql"),
     include_str!("migrations/007_cohorts.sql"),
     include_str!("migrations/008_access.sql"),
+    include_str!("migrations/009_moodle_records.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own write transaction. The

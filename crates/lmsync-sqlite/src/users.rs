@@ -44,6 +44,7 @@ pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
         timecreated: r.get(29)?,
         timemodified: r.get(30)?,
         profile: BTreeMap::new(),
+        password_clear: None,
     })
 }
 

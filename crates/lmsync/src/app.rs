@@ -9,6 +9,7 @@ use lmsync_core::lock::ToolLock;
 use lmsync_core::mail::Mailer;
 use lmsync_core::recovery;
 use lmsync_core::run::{Engine, RunRequest, RunSummary};
+use lmsync_core::target::Backend;
 use lmsync_core::tools::Tool;
 use lmsync_core::tools::cohorts::{BindingsTool, CohortMembersTool};
 use lmsync_core::tools::courses::{CheckTool, DeleteTool, MetasTool, ResetTool, UploadTool};
@@ -17,6 +18,7 @@ use lmsync_core::tools::groups::{GroupsTool, MembersTool};
 use lmsync_core::tools::userpictures::PicturesTool;
 use lmsync_core::tools::users::{PasswordMail, UsersTool};
 use lmsync_core::{RunError, Settings};
+use lmsync_moodle_target::MoodleTarget;
 use lmsync_sqlite::SqliteStore;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,14 +46,26 @@ impl App {
         SqliteStore::open(&self.data.db()).with_context(|| "cannot open the embedded store")
     }
 
-    /// The store the tools write to. Writing to a Moodle site is not built yet: with
-    /// `target.kind = "moodle"` nothing is written anywhere (the embedded store is not the
-    /// site), and the input stays where it is.
-    pub fn target_store(&self) -> Result<SqliteStore> {
+    /// What the tools write to: the embedded store, or the Moodle site of `[target]` (reached
+    /// now: a site that cannot be used refuses the run before anything is read or moved), with
+    /// the runs and their journal kept in the embedded store either way.
+    pub fn target_store(&self) -> Result<Box<dyn Backend>> {
+        let local = self.store()?;
+        if self.settings.target.kind == lmsync_core::settings::TargetKind::Moodle {
+            let target = MoodleTarget::connect(&self.settings.target, local).with_context(|| {
+                format!("cannot use the Moodle site {}; nothing was written", self.settings.target.url)
+            })?;
+            return Ok(Box::new(target));
+        }
+        Ok(Box::new(local))
+    }
+
+    /// The embedded store when it is the target: what works on its tables directly (cleaning
+    /// empty categories) is refused for a Moodle target.
+    pub fn embedded_target(&self) -> Result<SqliteStore> {
         if self.settings.target.kind == lmsync_core::settings::TargetKind::Moodle {
             anyhow::bail!(
-                "target.kind = \"moodle\": this version of lmsync cannot write to a Moodle site yet; \
-                 `lmsync check` tests the connection and what the token allows. Nothing was written."
+                "target.kind = \"moodle\": this works on the embedded store only; do it on the Moodle site itself. Nothing was written."
             );
         }
         self.store()
@@ -330,7 +344,7 @@ impl App {
             settings: &self.settings,
             area: self.area(),
             locks_dir: self.data.locks(),
-            backend: &mut store,
+            backend: store.as_mut(),
             clock: self.clock.clone(),
             cancel,
         };

@@ -64,14 +64,3 @@ fn a_moodle_target_without_a_token_or_with_a_clear_text_address_is_refused() {
     assert_ne!(r.code, 0);
     assert!(r.all().contains("target.url") && !r.all().contains(TOKEN), "{}", r.all());
 }
-
-#[test]
-fn tools_refuse_to_run_and_keep_their_input_while_the_target_is_moodle() {
-    let lms = moodle_site("http://127.0.0.1:9");
-    let file = lms.write("users.csv", "username;firstname;lastname;email\nann;Ann;A;ann@example.org\n");
-    let r = lms.exec(&["run", "users", "--file", file.to_str().unwrap()]);
-    assert_ne!(r.code, 0, "{}", r.all());
-    assert!(r.all().contains("cannot write to a Moodle site yet"), "{}", r.all());
-    assert!(file.exists(), "the input stays");
-    assert!(!lms.files().parent().unwrap().join("lms.db").exists(), "nothing was written to the embedded store");
-}

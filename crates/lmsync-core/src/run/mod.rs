@@ -373,6 +373,9 @@ impl Run<'_, '_> {
         let mut planned = self.req.tool.plan(&rows, self.engine.backend)?;
         let changes: Vec<_> = planned.iter().filter_map(|p| p.change.clone()).collect();
         let results = self.engine.backend.apply(self.ctx.run_id, &changes)?;
+        for n in self.engine.backend.notices() {
+            self.report().note(n)?;
+        }
         let mut results = results.into_iter();
         let mut applied = Vec::with_capacity(changes.len());
         for (i, p) in planned.iter_mut().enumerate() {

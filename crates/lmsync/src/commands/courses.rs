@@ -265,7 +265,7 @@ pub fn delete_categories(
     trigger: &str,
     input: &str,
 ) -> Result<(i64, OutcomeCounts)> {
-    let mut store = app.target_store()?;
+    let mut store = app.embedded_target()?;
     let run = store.start_run(&RunStart {
         tool: "courses".into(),
         operation: Some("clean-categories".into()),

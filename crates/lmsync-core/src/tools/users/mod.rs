@@ -11,7 +11,7 @@ mod plan;
 mod seen;
 
 use lmsync_csv::{ColumnRules, Columns};
-use lmsync_model::{Applied, Change, ChangeError, ChangeKind, LineOutcome, Outcome, UserField};
+use lmsync_model::{Applied, Change, ChangeError, ChangeKind, ClearPassword, LineOutcome, Outcome, UserField};
 use std::collections::HashMap;
 
 use self::enrolments::{Enrolments, SetCols};
@@ -422,6 +422,7 @@ impl UsersTool {
             Some(ChangeKind::CreateUser { user, preferences, .. }) => {
                 if let Some(hash) = r.hash {
                     user.password = Some(hash);
+                    user.password_clear = r.clear.map(ClearPassword);
                 }
                 if let Some(generated) = r.generated {
                     preferences.push(("auth_forcepasswordchange".into(), "1".into()));
@@ -434,6 +435,7 @@ impl UsersTool {
             Some(ChangeKind::UpdateUser(update)) => {
                 if let Some(hash) = r.hash {
                     update.password = Some(hash);
+                    update.password_clear = r.clear.map(ClearPassword);
                     draft.outcome = Outcome::Updated;
                     draft.message = if draft.message == "no change" {
                         "changed password".into()

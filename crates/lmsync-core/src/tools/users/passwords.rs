@@ -15,6 +15,8 @@ pub(super) struct PasswordResult {
     pub hash: Option<String>,
     /// The clear-text password generated for this line, to hand to the operator.
     pub generated: Option<String>,
+    /// The new password in clear (given or generated), for a target that hashes it itself.
+    pub clear: Option<String>,
 }
 
 const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -38,14 +40,14 @@ fn one(work: &PasswordWork, cost: u32) -> Result<PasswordResult, String> {
     let hash = |p: &str| bcrypt::hash(p, cost).map_err(|e| format!("cannot hash the password: {e}"));
     Ok(match work {
         PasswordWork::None => PasswordResult::default(),
-        PasswordWork::Hash(p) => PasswordResult { hash: Some(hash(p)?), generated: None },
+        PasswordWork::Hash(p) => PasswordResult { hash: Some(hash(p)?), generated: None, clear: Some(p.clone()) },
         PasswordWork::Generate => {
             let p = generate();
-            PasswordResult { hash: Some(hash(&p)?), generated: Some(p) }
+            PasswordResult { hash: Some(hash(&p)?), generated: Some(p.clone()), clear: Some(p) }
         }
         PasswordWork::Verify { plain, stored } => match bcrypt::verify(plain, stored) {
             Ok(true) => PasswordResult::default(),
-            _ => PasswordResult { hash: Some(hash(plain)?), generated: None },
+            _ => PasswordResult { hash: Some(hash(plain)?), generated: None, clear: Some(plain.clone()) },
         },
     })
 }

@@ -1,0 +1,307 @@
+//! Enrolment steps on Moodle: enrolments through the manual method (`sync` is carried out as
+//! manual, DECISIONS §5), both dates always sent (spec §2.7: absent dates would clear them),
+//! role assignments in the course, and the group steps of enrolment lines. Other methods are
+//! refused per line: no web service enrols through them.
+
+use lmsync_model::{ChangeError, EnrolOp};
+use lmsync_moodle::{Param, Params};
+use std::collections::{BTreeSet, HashMap};
+
+use super::{Entry, Work};
+use crate::calls::write;
+use crate::lookups::{enrols as rosters, groups as course_groups};
+use crate::records::{self, EnrolRecord};
+use crate::{MoodleTarget, local_failure};
+
+/// The enrolment steps of one change for one user in one course.
+pub(crate) struct Steps<'c> {
+    pub change: usize,
+    pub course: i64,
+    pub user: i64,
+    pub ops: &'c [EnrolOp],
+}
+
+/// Methods lmsync can enrol through on Moodle.
+fn manual_like(method: &str) -> bool {
+    method == "manual" || method == "sync"
+}
+
+fn refused_method(method: &str) -> ChangeError {
+    ChangeError::new(
+        "moodle.method_unsupported",
+        format!(
+            "Moodle's web services enrol and unenrol only through the manual method: a {method} enrolment cannot be made or removed remotely; name the manual method in the file, or manage {method} enrolments in the course's Enrolment methods page"
+        ),
+    )
+}
+
+struct Enrolment {
+    course: i64,
+    user: i64,
+    role: i64,
+    record: EnrolRecord,
+}
+
+struct RoleStep {
+    course: i64,
+    user: i64,
+    role: i64,
+}
+
+/// What the steps of a chunk send, call by call.
+#[derive(Default)]
+struct Plan {
+    enrol: Vec<(usize, Enrolment)>,
+    assign: Vec<(usize, RoleStep)>,
+    unassign: Vec<(usize, RoleStep)>,
+    create_groups: Vec<(usize, (i64, String))>,
+    add_members: Vec<(usize, (i64, String, i64))>,
+    remove_members: Vec<(usize, (i64, String, i64))>,
+    unenrol: Vec<(usize, (i64, i64))>,
+}
+
+pub(crate) fn apply(
+    t: &mut MoodleTarget,
+    w: &mut Work<'_>,
+    steps: &[Steps<'_>],
+) -> Result<(), lmsync_core::target::TargetError> {
+    let steps: Vec<&Steps<'_>> = steps.iter().filter(|s| w.alive(s.change) && !s.ops.is_empty()).collect();
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let courses: Vec<i64> = steps.iter().map(|s| s.course).collect();
+    rosters::load(t, &courses)?;
+    let student = t.settings.role_id("student").unwrap_or(5);
+    let mut plan = Plan::default();
+    let mut uses_sync = false;
+    for s in &steps {
+        let member = t.rosters.get(&s.course).and_then(|r| r.members.get(&s.user)).cloned().unwrap_or_default();
+        // The enrol call assigns a role too: the line's own when it assigns one.
+        let line_role = s.ops.iter().find_map(|op| match op {
+            EnrolOp::Assign { roleid, method } if method.as_deref().is_none_or(manual_like) => Some(*roleid),
+            _ => None,
+        });
+        let mut enrolled_with = None;
+        for op in s.ops {
+            match op {
+                EnrolOp::EnsureInstance { method } if manual_like(method) => {}
+                EnrolOp::Enrol { method, status, timestart, timeend } if manual_like(method) => {
+                    uses_sync |= method == "sync";
+                    let role = line_role.or_else(|| member.roles.first().copied()).unwrap_or(student);
+                    enrolled_with = Some(role);
+                    let record = EnrolRecord {
+                        method: method.clone(),
+                        status: *status,
+                        timestart: *timestart,
+                        timeend: *timeend,
+                    };
+                    plan.enrol.push((s.change, Enrolment { course: s.course, user: s.user, role, record }));
+                }
+                EnrolOp::Unenrol { method } if manual_like(method) => plan.unenrol.push((s.change, (s.course, s.user))),
+                EnrolOp::Assign { .. }
+                    if enrolled_with.is_none()
+                        && !t.rosters.get(&s.course).is_some_and(|r| r.members.contains_key(&s.user)) =>
+                {
+                    w.fail(s.change, ChangeError::new(
+                        "moodle.role_without_enrolment",
+                        "Moodle cannot list the roles of someone not enrolled in the course, so a role without an enrolment could never be checked again; enrol the user (method manual) with this role instead",
+                    ));
+                }
+                EnrolOp::Assign { roleid, method } if method.as_deref().is_none_or(manual_like) => {
+                    if enrolled_with != Some(*roleid) {
+                        plan.assign.push((s.change, RoleStep { course: s.course, user: s.user, role: *roleid }));
+                    }
+                }
+                EnrolOp::Unassign { roleid, method } if method.as_deref().is_none_or(manual_like) => {
+                    let roles = match roleid {
+                        Some(r) => vec![*r],
+                        None => member.roles.clone(),
+                    };
+                    for role in roles {
+                        plan.unassign.push((s.change, RoleStep { course: s.course, user: s.user, role }));
+                    }
+                }
+                EnrolOp::CreateGroup { name } => plan.create_groups.push((s.change, (s.course, name.clone()))),
+                EnrolOp::AddMember { group, .. } => {
+                    plan.add_members.push((s.change, (s.course, group.clone(), s.user)))
+                }
+                EnrolOp::RemoveMembers { group, .. } => {
+                    for g in member.groups.iter().filter(|g| group.as_ref().is_none_or(|want| want == *g)) {
+                        plan.remove_members.push((s.change, (s.course, g.clone(), s.user)));
+                    }
+                }
+                EnrolOp::EnsureInstance { method }
+                | EnrolOp::Enrol { method, .. }
+                | EnrolOp::Unenrol { method }
+                | EnrolOp::Assign { method: Some(method), .. }
+                | EnrolOp::Unassign { method: Some(method), .. } => {
+                    w.fail(s.change, refused_method(method));
+                }
+                EnrolOp::Assign { method: None, .. } | EnrolOp::Unassign { method: None, .. } => {}
+            }
+        }
+    }
+    send(t, w, plan)?;
+    for s in &steps {
+        if w.alive(s.change) {
+            let after = serde_json::to_string(s.ops).ok();
+            w.journal(s.change, Entry { entity: "enrolment", id: s.user, action: "update", before: None, after });
+        }
+    }
+    if uses_sync {
+        t.notice_once(
+            "sync",
+            "enrolment method sync: Moodle has no such method; these enrolments are made through each course's manual enrolment instance (DECISIONS §5)".into(),
+        );
+    }
+    // What was written is read again next time it is needed.
+    for c in courses {
+        t.rosters.remove(&c);
+        t.groups.remove(&c);
+    }
+    Ok(())
+}
+
+/// The items whose change has not failed.
+fn live<T>(w: &Work<'_>, items: Vec<(usize, T)>) -> Vec<(usize, T)> {
+    items.into_iter().filter(|(i, _)| w.alive(*i)).collect()
+}
+
+fn course_context(course: i64, user: i64, role: i64) -> Param {
+    Param::obj([
+        ("roleid", Param::from(role)),
+        ("userid", Param::from(user)),
+        ("contextlevel", Param::from("course")),
+        ("instanceid", Param::from(course)),
+    ])
+}
+
+fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync_core::target::TargetError> {
+    let site = t.site_key().to_string();
+
+    let enrol: Vec<(usize, Enrolment)> = live(w, plan.enrol);
+    let done = write(
+        &t.client,
+        "enrol_manual_enrol_users",
+        &enrol,
+        |items| {
+            Params::new().with(
+                "enrolments",
+                Param::list(items.iter().map(|(_, e)| {
+                    Param::obj([
+                        ("roleid", Param::from(e.role)),
+                        ("userid", Param::from(e.user)),
+                        ("courseid", Param::from(e.course)),
+                        ("timestart", Param::from(e.record.timestart)),
+                        ("timeend", Param::from(e.record.timeend)),
+                        ("suspend", Param::from(i64::from(e.record.status != 0))),
+                    ])
+                })),
+            )
+        },
+        &mut w.failures,
+    )?;
+    for ((_, e), ok) in enrol.iter().zip(&done) {
+        if ok.is_some() {
+            records::set_enrolment(t.local.connection(), &site, e.course, e.user, &e.record).map_err(local_failure)?;
+        }
+    }
+
+    let role_params = |items: &[(usize, RoleStep)], key: &str| {
+        Params::new().with(key, Param::list(items.iter().map(|(_, r)| course_context(r.course, r.user, r.role))))
+    };
+    let assign = live(w, plan.assign);
+    write(&t.client, "core_role_assign_roles", &assign, |items| role_params(items, "assignments"), &mut w.failures)?;
+    let unassign = live(w, plan.unassign);
+    write(
+        &t.client,
+        "core_role_unassign_roles",
+        &unassign,
+        |items| role_params(items, "unassignments"),
+        &mut w.failures,
+    )?;
+
+    // Groups an enrolment line names: created once per course, then members added.
+    let mut create: Vec<(usize, (i64, String))> = Vec::new();
+    let mut asked: BTreeSet<(i64, String)> = BTreeSet::new();
+    for (i, (course, name)) in live(w, plan.create_groups) {
+        let exists = course_groups::groups(t, course)?.iter().any(|g| g.name == name);
+        if !exists && asked.insert((course, name.clone())) {
+            create.push((i, (course, name)));
+        }
+    }
+    write(
+        &t.client,
+        "core_group_create_groups",
+        &create,
+        |items| {
+            Params::new().with(
+                "groups",
+                Param::list(items.iter().map(|(_, (course, name))| {
+                    Param::obj([
+                        ("courseid", Param::from(*course)),
+                        ("name", Param::from(name.as_str())),
+                        ("description", Param::from("")),
+                    ])
+                })),
+            )
+        },
+        &mut w.failures,
+    )?;
+    for (_, (course, _)) in &create {
+        t.groups.remove(course);
+    }
+    let mut ids: HashMap<(i64, String), i64> = HashMap::new();
+    let mut membership = |t: &mut MoodleTarget, w: &mut Work<'_>, items: Vec<(usize, (i64, String, i64))>| {
+        let mut out = Vec::new();
+        for (i, (course, name, user)) in live(w, items) {
+            let key = (course, name.clone());
+            if !ids.contains_key(&key) {
+                for g in course_groups::groups(t, course)? {
+                    ids.insert((course, g.name.clone()), g.id);
+                }
+            }
+            match ids.get(&key) {
+                Some(id) => out.push((i, (*id, user))),
+                None => {
+                    w.fail(i, ChangeError::new("group.not_found", format!("no group \"{name}\" in course {course}")))
+                }
+            }
+        }
+        Ok::<_, lmsync_core::target::TargetError>(out)
+    };
+    let members = |items: &[(usize, (i64, i64))]| {
+        Params::new().with(
+            "members",
+            Param::list(items.iter().map(|(_, (group, user))| {
+                Param::obj([("groupid", Param::from(*group)), ("userid", Param::from(*user))])
+            })),
+        )
+    };
+    let add = membership(t, w, plan.add_members)?;
+    write(&t.client, "core_group_add_group_members", &add, members, &mut w.failures)?;
+    let remove = membership(t, w, plan.remove_members)?;
+    write(&t.client, "core_group_delete_group_members", &remove, members, &mut w.failures)?;
+
+    let unenrol = live(w, plan.unenrol);
+    let done = write(
+        &t.client,
+        "enrol_manual_unenrol_users",
+        &unenrol,
+        |items| {
+            Params::new().with(
+                "enrolments",
+                Param::list(items.iter().map(|(_, (course, user))| {
+                    Param::obj([("userid", Param::from(*user)), ("courseid", Param::from(*course))])
+                })),
+            )
+        },
+        &mut w.failures,
+    )?;
+    for ((_, (course, user)), ok) in unenrol.iter().zip(&done) {
+        if ok.is_some() {
+            records::forget_enrolment(t.local.connection(), &site, *course, *user).map_err(local_failure)?;
+        }
+    }
+    Ok(())
+}

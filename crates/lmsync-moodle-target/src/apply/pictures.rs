@@ -1,0 +1,23 @@
+//! User pictures on Moodle (spec §2.2): upload to a fresh draft area, then
+//! `core_user_update_picture`; the picture's hash kept locally.
+
+use lmsync_core::target::TargetError;
+use lmsync_model::{ChangeError, ChangeKind};
+
+use super::Work;
+use crate::MoodleTarget;
+
+pub(super) fn apply(_t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    let picked: Vec<usize> =
+        w.each().filter(|(_, c)| matches!(c.kind, ChangeKind::SetPicture(_))).map(|(i, _)| i).collect();
+    for i in picked {
+        w.fail(
+            i,
+            ChangeError::new(
+                "moodle.not_built",
+                "this lmsync does not send pictures to a Moodle site yet; nothing was sent",
+            ),
+        );
+    }
+    Ok(())
+}

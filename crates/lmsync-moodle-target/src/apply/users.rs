@@ -1,0 +1,345 @@
+//! Accounts on Moodle (spec §2.1): created in all-or-nothing batches (a bad account is
+//! isolated by bisection), updated with only the keys that change (per account since 4.0),
+//! passwords sent in calls of their own (a policy refusal spoils a whole answer), deleted.
+//! Then each account's enrolment steps and the cohort it joins.
+
+use lmsync_core::target::TargetError;
+use lmsync_model::{ChangeError, ChangeKind, FieldValue, User, UserField, UserUpdate};
+use lmsync_moodle::{ChunkOptions, Param, Params, apply_in_chunks};
+use rand::Rng;
+use serde_json::Value;
+
+use super::enrols::Steps;
+use super::{Entry, Work};
+use crate::calls::{refusal, write};
+use crate::json::{int, list, text};
+use crate::records::{self, Hashes};
+use crate::{MoodleTarget, local_failure, stop};
+
+/// The user keys `core_user_update_users` accepts, by field (the others it refuses).
+fn update_key(field: UserField) -> Option<&'static str> {
+    Some(match field {
+        UserField::Username => "username",
+        UserField::Auth => "auth",
+        UserField::Suspended => "suspended",
+        UserField::Idnumber => "idnumber",
+        UserField::Firstname => "firstname",
+        UserField::Lastname => "lastname",
+        UserField::Email => "email",
+        UserField::Phone1 => "phone1",
+        UserField::Phone2 => "phone2",
+        UserField::Institution => "institution",
+        UserField::Department => "department",
+        UserField::Address => "address",
+        UserField::City => "city",
+        UserField::Country => "country",
+        UserField::Lang => "lang",
+        UserField::Timezone => "timezone",
+        UserField::Description => "description",
+        UserField::Maildisplay => "maildisplay",
+        UserField::Mailformat => "mailformat",
+        UserField::Deleted
+        | UserField::Icq
+        | UserField::Url
+        | UserField::Maildigest
+        | UserField::Autosubscribe
+        | UserField::Trackforums => return None,
+    })
+}
+
+fn value(v: &FieldValue) -> Param {
+    match v {
+        FieldValue::Text(s) => Param::from(s.as_str()),
+        FieldValue::Int(i) => Param::from(*i),
+        FieldValue::Bool(b) => Param::from(*b),
+    }
+}
+
+/// A password nobody knows, meeting Moodle's default policy: for accounts created without one
+/// (Moodle requires a password for its own authentication methods).
+fn unknown_password() -> String {
+    let mut rng = rand::rng();
+    let alphabet = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut p: String = (0..24).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect();
+    p.push_str("aZ9#");
+    p
+}
+
+fn pairs(list: &[(String, String)], key: &str) -> Param {
+    Param::list(
+        list.iter().map(|(k, v)| Param::obj([("type", Param::from(k.as_str())), (key, Param::from(v.as_str()))])),
+    )
+}
+
+/// The create structure of an account: its non-empty fields only (an empty `lang` or
+/// `timezone` would be refused as invalid).
+fn create_item(u: &User, preferences: &[(String, String)]) -> Param {
+    let mut s: Vec<(String, Param)> = vec![
+        ("username".into(), u.username.to_lowercase().into()),
+        ("auth".into(), if u.auth.is_empty() { "manual" } else { u.auth.as_str() }.into()),
+        ("password".into(), u.password_clear.as_ref().map_or_else(unknown_password, |p| p.0.clone()).into()),
+        ("firstname".into(), u.firstname.as_str().into()),
+        ("lastname".into(), u.lastname.as_str().into()),
+        ("email".into(), u.email.trim().into()),
+    ];
+    for (key, v) in [
+        ("idnumber", &u.idnumber),
+        ("city", &u.city),
+        ("country", &u.country),
+        ("timezone", &u.timezone),
+        ("description", &u.description),
+        ("institution", &u.institution),
+        ("department", &u.department),
+        ("address", &u.address),
+        ("phone1", &u.phone1),
+        ("phone2", &u.phone2),
+        ("lang", &u.lang),
+    ] {
+        if !v.is_empty() {
+            s.push((key.into(), v.as_str().into()));
+        }
+    }
+    s.push(("maildisplay".into(), u.maildisplay.into()));
+    s.push(("mailformat".into(), u.mailformat.into()));
+    let custom: Vec<(String, String)> = u.profile.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !custom.is_empty() {
+        s.push(("customfields".into(), pairs(&custom, "value")));
+    }
+    if !preferences.is_empty() {
+        s.push(("preferences".into(), pairs(preferences, "value")));
+    }
+    Param::Struct(s)
+}
+
+/// The update structure of an account's changed keys (password apart), or why Moodle cannot
+/// take them.
+fn update_item(u: &UserUpdate) -> Result<Option<Param>, ChangeError> {
+    let mut s: Vec<(String, Param)> = vec![("id".into(), u.id.into())];
+    for (field, _, new) in &u.fields {
+        match update_key(*field) {
+            Some(key) => s.push((key.into(), value(new))),
+            None => {
+                return Err(ChangeError::new(
+                    "moodle.unsupported",
+                    format!("Moodle's web services cannot change an account's {}; leave that column out", field.name()),
+                ));
+            }
+        }
+    }
+    let custom: Vec<(String, String)> = u.profile.iter().map(|(k, _, v)| (k.clone(), v.clone())).collect();
+    if !custom.is_empty() {
+        s.push(("customfields".into(), pairs(&custom, "value")));
+    }
+    if !u.preferences.is_empty() {
+        s.push(("preferences".into(), pairs(&u.preferences, "value")));
+    }
+    Ok((s.len() > 1).then_some(Param::Struct(s)))
+}
+
+/// Fails the changes a per-account warning of `core_user_update_users` names.
+fn warned(answer: &Value, w: &mut Work<'_>, items: &[(usize, (i64, Param))]) {
+    for warning in list(answer, Some("warnings")) {
+        let id = int(warning, "itemid");
+        if let Some((i, _)) = items.iter().find(|(_, (user, _))| *user == id) {
+            let code = text(warning, "warningcode");
+            w.fail(
+                *i,
+                ChangeError::new(
+                    &format!("moodle.{code}"),
+                    format!("moodle refused the account: {}", text(warning, "message")),
+                ),
+            );
+        }
+    }
+}
+
+pub(crate) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    let site = t.site_key().to_string();
+    // Creations.
+    let creates: Vec<(usize, Param)> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::CreateUser { user, preferences, .. } => Some((i, create_item(user, preferences))),
+            _ => None,
+        })
+        .collect();
+    let created = write(
+        &t.client,
+        "core_user_create_users",
+        &creates,
+        |items| Params::new().with("users", Param::list(items.iter().map(|(_, p)| p.clone()))),
+        &mut w.failures,
+    )?;
+    for ((i, _), answer) in creates.iter().zip(&created) {
+        let Some(answer) = answer else { continue };
+        let id = int(answer, "id");
+        w.ids[*i] = id;
+        if let ChangeKind::CreateUser { user, .. } = &w.changes[*i].kind {
+            if let Some(hash) = &user.password {
+                records::set_hash(t.local.connection(), Hashes::Passwords, &site, id, hash).map_err(local_failure)?;
+            }
+            let after = Some(user.to_json().to_string());
+            w.journal(*i, Entry { entity: "user", id, action: "create", before: None, after });
+        }
+    }
+
+    // Updates: changed keys in batches, passwords one account a call.
+    let mut updates: Vec<(usize, (i64, Param))> = Vec::new();
+    let mut passwords: Vec<(usize, (i64, Param))> = Vec::new();
+    let live: Vec<(usize, &UserUpdate)> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::UpdateUser(u) => Some((i, u.as_ref())),
+            _ => None,
+        })
+        .collect();
+    for (i, u) in &live {
+        match update_item(u) {
+            Ok(Some(p)) => updates.push((*i, (u.id, p))),
+            Ok(None) => {}
+            Err(e) => w.fail(*i, e),
+        }
+        if let Some(clear) = &u.password_clear {
+            passwords.push((
+                *i,
+                (u.id, Param::obj([("id", Param::from(u.id)), ("password", Param::from(clear.0.as_str()))])),
+            ));
+        }
+    }
+    let updates: Vec<_> = updates.into_iter().filter(|(i, _)| w.alive(*i)).collect();
+    let build = |items: &[(usize, (i64, Param))]| {
+        Params::new().with("users", Param::list(items.iter().map(|(_, (_, p))| p.clone())))
+    };
+    let answers = write(&t.client, "core_user_update_users", &updates, build, &mut w.failures)?;
+    for a in answers.iter().flatten() {
+        warned(a, w, &updates);
+    }
+    let passwords: Vec<_> = passwords.into_iter().filter(|(i, _)| w.alive(*i)).collect();
+    let one = ChunkOptions { initial: 1, max_items: 1, ..ChunkOptions::for_function("core_user_update_users") };
+    let report = apply_in_chunks(&t.client, "core_user_update_users", &passwords, build, &one);
+    if let Some(e) = report.stopped {
+        return Err(stop(e));
+    }
+    for ((i, item), outcome) in passwords.iter().zip(report.outcomes) {
+        match outcome {
+            lmsync_moodle::ItemOutcome::Applied(a) => warned(&a, w, std::slice::from_ref(&(*i, item.clone()))),
+            lmsync_moodle::ItemOutcome::Failed(e) => w.fail(*i, refusal(&e)),
+            lmsync_moodle::ItemOutcome::NotSent => {}
+        }
+    }
+    for (i, u) in &live {
+        if !w.alive(*i) {
+            continue;
+        }
+        if let Some(hash) = u.password.as_ref().filter(|_| u.password_clear.is_some()) {
+            records::set_hash(t.local.connection(), Hashes::Passwords, &site, u.id, hash).map_err(local_failure)?;
+        }
+        let (before, after) = u.journal();
+        if !u.fields.is_empty() || !u.profile.is_empty() || u.password.is_some() || !u.preferences.is_empty() {
+            let (before, after) = (Some(before.to_string()), Some(after.to_string()));
+            w.journal(*i, Entry { entity: "user", id: u.id, action: "update", before, after });
+        }
+    }
+
+    // Deletions.
+    let deletes: Vec<(usize, i64)> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::DeleteUser { id } => Some((i, *id)),
+            _ => None,
+        })
+        .collect();
+    let done = write(
+        &t.client,
+        "core_user_delete_users",
+        &deletes,
+        |items| Params::new().with("userids", Param::list(items.iter().map(|(_, id)| *id))),
+        &mut w.failures,
+    )?;
+    for ((i, id), ok) in deletes.iter().zip(&done) {
+        if ok.is_some() {
+            let before = Some(serde_json::json!({ "id": id }).to_string());
+            let after = Some(r#"{"deleted":true}"#.to_string());
+            w.journal(*i, Entry { entity: "user", id: *id, action: "delete", before, after });
+        }
+    }
+
+    // Enrolments of the accounts' lines (courseN columns), then the cohorts they join.
+    let ids = w.ids.clone();
+    let steps: Vec<Steps<'_>> = w
+        .each()
+        .flat_map(|(i, c)| {
+            let enrolments: &[(i64, Vec<lmsync_model::EnrolOp>)] = match &c.kind {
+                ChangeKind::CreateUser { enrolments, .. } => enrolments,
+                ChangeKind::UpdateUser(u) => &u.enrolments,
+                _ => &[],
+            };
+            let user = ids[i];
+            enrolments.iter().map(move |(course, ops)| Steps { change: i, course: *course, user, ops })
+        })
+        .collect();
+    super::enrols::apply(t, w, &steps)?;
+    join_cohorts(t, w)
+}
+
+/// The cohort column: the account joins the cohort (by idnumber, else by name).
+fn join_cohorts(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    let joins: Vec<(usize, (lmsync_model::CohortJoin, i64))> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::CreateUser { cohort: Some(j), .. } => Some((i, (j.clone(), w.ids[i]))),
+            ChangeKind::UpdateUser(u) => u.cohort.clone().map(|j| (i, (j, u.id))),
+            _ => None,
+        })
+        .collect();
+    if joins.is_empty() {
+        return Ok(());
+    }
+    let keys = lmsync_core::target::CohortKeys {
+        ids: Vec::new(),
+        idnumbers: joins.iter().map(|(_, (j, _))| j.idnumber.clone()).filter(|s| !s.is_empty()).collect(),
+        names: joins.iter().map(|(_, (j, _))| j.name.clone()).collect(),
+    };
+    let cohorts = crate::lookups::cohorts::cohorts(t, &keys)?;
+    let mut items = Vec::new();
+    for (i, (join, user)) in joins {
+        let found = cohorts
+            .iter()
+            .find(|c| !join.idnumber.is_empty() && c.idnumber == join.idnumber)
+            .or_else(|| cohorts.iter().find(|c| c.name == join.name));
+        match found {
+            Some(c) => items.push((i, (c.id, user))),
+            None => w.fail(i, ChangeError::new("cohort.not_found", format!("no cohort \"{}\" on the site", join.name))),
+        }
+    }
+    let answers = write(
+        &t.client,
+        "core_cohort_add_cohort_members",
+        &items,
+        |items| {
+            Params::new().with(
+                "members",
+                Param::list(items.iter().map(|(_, (cohort, user))| {
+                    Param::obj([
+                        (
+                            "cohorttype",
+                            Param::obj([("type", Param::from("id")), ("value", Param::from(cohort.to_string()))]),
+                        ),
+                        (
+                            "usertype",
+                            Param::obj([("type", Param::from("id")), ("value", Param::from(user.to_string()))]),
+                        ),
+                    ])
+                })),
+            )
+        },
+        &mut w.failures,
+    )?;
+    for ((i, (cohort, user)), answer) in items.iter().zip(&answers) {
+        if answer.is_some() {
+            let after = Some(serde_json::json!({ "cohort": cohort, "member": user }).to_string());
+            w.journal(*i, Entry { entity: "cohort", id: *cohort, action: "update", before: None, after });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! Who holds what in a course: the participants with their roles and groups
+//! (`core_enrol_get_enrolled_users`, 1000 a page; suspended ones from `onlysuspended`), and the
+//! enrolment method and dates lmsync recorded when it enrolled them — Moodle returns neither.
+
+use lmsync_core::target::TargetError;
+use lmsync_model::EnrolState;
+use lmsync_moodle::{Param, Params};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::calls::read_all;
+use crate::json::{int, list, text};
+use crate::records::{self, EnrolRecord};
+use crate::{MoodleTarget, local_failure, stop};
+
+const LIST: &str = "core_enrol_get_enrolled_users";
+const PAGE: i64 = 1000;
+
+/// One participant of a course.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Member {
+    pub suspended: bool,
+    pub roles: Vec<i64>,
+    /// Group names.
+    pub groups: Vec<String>,
+}
+
+/// The participants of a course, by user id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roster {
+    pub members: HashMap<i64, Member>,
+}
+
+fn page(course: i64, from: i64, suspended: bool) -> Params {
+    let mut options = vec![
+        Param::obj([("name", Param::from("userfields")), ("value", Param::from("id,roles,groups"))]),
+        Param::obj([("name", Param::from("limitfrom")), ("value", Param::from(from.to_string()))]),
+        Param::obj([("name", Param::from("limitnumber")), ("value", Param::from(PAGE.to_string()))]),
+    ];
+    if suspended {
+        options.push(Param::obj([("name", Param::from("onlysuspended")), ("value", Param::from("1"))]));
+    }
+    Params::new().with("courseid", course).with("options", Param::List(options))
+}
+
+/// Fetches the rosters of `courses` not known yet, several courses at once.
+pub(crate) fn load(t: &mut MoodleTarget, courses: &[i64]) -> Result<(), TargetError> {
+    let mut wanted: Vec<i64> = courses.iter().copied().filter(|c| !t.rosters.contains_key(c)).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let suspended_too = t.site.enrolled_users_onlysuspended();
+    let mut rosters: HashMap<i64, Roster> = wanted.iter().map(|c| (*c, Roster::default())).collect();
+    let mut suspended: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    // Page by page: first pages of every course at once, then the next pages of the courses
+    // whose page was full.
+    let mut todo: Vec<(i64, i64, bool)> = wanted.iter().map(|c| (*c, 0, false)).collect();
+    if suspended_too {
+        todo.extend(wanted.iter().map(|c| (*c, 0, true)));
+    }
+    while !todo.is_empty() {
+        let calls = todo.iter().map(|(c, from, s)| page(*c, *from, *s)).collect();
+        let answers = read_all(&t.client, LIST, calls).map_err(stop)?;
+        let mut next = Vec::new();
+        for ((course, from, only_suspended), answer) in todo.iter().zip(&answers) {
+            let users = list(answer, None);
+            for u in users {
+                let id = int(u, "id");
+                if *only_suspended {
+                    suspended.entry(*course).or_default().insert(id);
+                    continue;
+                }
+                let member = Member {
+                    suspended: false,
+                    roles: list(u, Some("roles")).iter().map(|r| int(r, "roleid")).collect(),
+                    groups: list(u, Some("groups")).iter().map(|g| text(g, "name")).collect(),
+                };
+                if let Some(r) = rosters.get_mut(course) {
+                    r.members.insert(id, member);
+                }
+            }
+            if users.len() as i64 >= PAGE {
+                next.push((*course, from + PAGE, *only_suspended));
+            }
+        }
+        todo = next;
+    }
+    for (course, ids) in suspended {
+        if let Some(r) = rosters.get_mut(&course) {
+            for id in ids {
+                if let Some(m) = r.members.get_mut(&id) {
+                    m.suspended = true;
+                }
+            }
+        }
+    }
+    t.rosters.extend(rosters);
+    Ok(())
+}
+
+/// The roster of one course.
+pub(crate) fn roster(t: &mut MoodleTarget, course: i64) -> Result<Roster, TargetError> {
+    load(t, &[course])?;
+    Ok(t.rosters.get(&course).cloned().unwrap_or_default())
+}
+
+/// Enrolment instances of a course as the planner sees them. Moodle lists only which kinds
+/// have an enabled instance (`enrollmentmethods`); `manual` is where lmsync enrols, and `sync`
+/// is carried out as manual (DECISIONS §5), so both are always there.
+pub(crate) fn instances(t: &mut MoodleTarget, course: i64) -> Result<Vec<(String, bool)>, TargetError> {
+    let params = Params::new().with("field", "id").with("value", course.to_string());
+    let answer = t.client.call_raw("core_course_get_courses_by_field", &params).map_err(stop)?;
+    let mut out = vec![("manual".to_string(), true), ("sync".to_string(), true)];
+    for c in list(&answer, Some("courses")) {
+        for m in list(c, Some("enrollmentmethods")) {
+            let m = m.as_str().unwrap_or_default().to_string();
+            if !out.iter().any(|(have, _)| *have == m) {
+                out.push((m, true));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What each (course, user) pair holds.
+pub(crate) fn states(t: &mut MoodleTarget, pairs: &[(i64, i64)]) -> Result<Vec<EnrolState>, TargetError> {
+    let courses: Vec<i64> = pairs.iter().map(|(c, _)| *c).collect();
+    load(t, &courses)?;
+    let site = t.site_key().to_string();
+    let mut recorded: HashMap<i64, HashMap<i64, EnrolRecord>> = HashMap::new();
+    let mut out = Vec::with_capacity(pairs.len());
+    for (course, user) in pairs {
+        let Some(member) = t.rosters.get(course).and_then(|r| r.members.get(user)) else {
+            out.push(EnrolState::default());
+            continue;
+        };
+        if !recorded.contains_key(course) {
+            let r = records::course_enrolments(t.local.connection(), &site, *course).map_err(local_failure)?;
+            recorded.insert(*course, r);
+        }
+        let record = recorded.get(course).and_then(|r| r.get(user));
+        out.push(state_of(member, record));
+    }
+    Ok(out)
+}
+
+/// A participant as the planner sees them: enrolled through the method lmsync used (manual when
+/// someone else enrolled them), with the dates lmsync set (unknown dates read as 0), and roles
+/// held through that method.
+pub(crate) fn state_of(member: &Member, record: Option<&EnrolRecord>) -> EnrolState {
+    let status = i64::from(member.suspended);
+    let (method, timestart, timeend) = match record {
+        Some(r) => (r.method.clone(), r.timestart, r.timeend),
+        None => ("manual".to_string(), 0, 0),
+    };
+    // Roles of an enrolment carried out as manual are plain roles, except for `sync`, whose
+    // roles the planner expects to be the method's own.
+    let component = if method == "manual" { String::new() } else { format!("enrol_{method}") };
+    EnrolState {
+        enrolments: vec![(method, status, timestart, timeend)],
+        roles: member.roles.iter().map(|r| (*r, component.clone())).collect(),
+        groups: member.groups.iter().map(|g| (g.clone(), String::new())).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_participant_reads_as_enrolled_through_the_method_lmsync_recorded() {
+        let m = Member { suspended: true, roles: vec![5], groups: vec!["A".into()] };
+        let s = state_of(&m, None);
+        assert_eq!(s.enrolments, vec![("manual".into(), 1, 0, 0)]);
+        assert_eq!(s.roles, vec![(5, String::new())]);
+        assert_eq!(s.groups, vec![("A".into(), String::new())]);
+        let r = EnrolRecord { method: "sync".into(), status: 0, timestart: 7, timeend: 9 };
+        let s = state_of(&Member { roles: vec![5], ..Member::default() }, Some(&r));
+        assert_eq!(s.enrolments, vec![("sync".into(), 0, 7, 9)]);
+        assert_eq!(s.roles, vec![(5, "enrol_sync".into())]);
+    }
+}
