@@ -154,12 +154,19 @@ pub(crate) fn apply(
             "enrolment method sync: Moodle has no such method; these enrolments are made through each course's manual enrolment instance (DECISIONS §5)".into(),
         );
     }
-    // What was written is read again next time it is needed.
-    for c in courses {
-        t.rosters.remove(&c);
-        t.groups.remove(&c);
-    }
     Ok(())
+}
+
+/// A participant of a course whose roster is loaded, added if new: kept in step with what was
+/// written, so the next chunk's lookups need no new call.
+fn member(t: &mut MoodleTarget, course: i64, user: i64) -> Option<&mut crate::lookups::enrols::Member> {
+    t.rosters.get_mut(&course).map(|r| r.members.entry(user).or_default())
+}
+
+fn add_role(m: &mut crate::lookups::enrols::Member, role: i64) {
+    if !m.roles.contains(&role) {
+        m.roles.push(role);
+    }
 }
 
 /// The items whose change has not failed.
@@ -204,6 +211,10 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
     for ((_, e), ok) in enrol.iter().zip(&done) {
         if ok.is_some() {
             records::set_enrolment(t.local.connection(), &site, e.course, e.user, &e.record).map_err(local_failure)?;
+            if let Some(m) = member(t, e.course, e.user) {
+                m.suspended = e.record.status != 0;
+                add_role(m, e.role);
+            }
         }
     }
 
@@ -211,15 +222,26 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
         Params::new().with(key, Param::list(items.iter().map(|(_, r)| course_context(r.course, r.user, r.role))))
     };
     let assign = live(w, plan.assign);
-    write(&t.client, "core_role_assign_roles", &assign, |items| role_params(items, "assignments"), &mut w.failures)?;
+    let done =
+        write(&t.client, "core_role_assign_roles", &assign, |items| role_params(items, "assignments"), &mut w.failures)?;
+    for ((_, r), ok) in assign.iter().zip(&done) {
+        if let (Some(_), Some(m)) = (ok, member(t, r.course, r.user)) {
+            add_role(m, r.role);
+        }
+    }
     let unassign = live(w, plan.unassign);
-    write(
+    let done = write(
         &t.client,
         "core_role_unassign_roles",
         &unassign,
         |items| role_params(items, "unassignments"),
         &mut w.failures,
     )?;
+    for ((_, r), ok) in unassign.iter().zip(&done) {
+        if let (Some(_), Some(m)) = (ok, member(t, r.course, r.user)) {
+            m.roles.retain(|x| *x != r.role);
+        }
+    }
 
     // Groups an enrolment line names: created once per course, then members added.
     let mut create: Vec<(usize, (i64, String))> = Vec::new();
@@ -262,7 +284,7 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
                 }
             }
             match ids.get(&key) {
-                Some(id) => out.push((i, (*id, user))),
+                Some(id) => out.push((i, (*id, user, course, name))),
                 None => {
                     w.fail(i, ChangeError::new("group.not_found", format!("no group \"{name}\" in course {course}")))
                 }
@@ -270,18 +292,30 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
         }
         Ok::<_, lmsync_core::target::TargetError>(out)
     };
-    let members = |items: &[(usize, (i64, i64))]| {
+    let members = |items: &[(usize, (i64, i64, i64, String))]| {
         Params::new().with(
             "members",
-            Param::list(items.iter().map(|(_, (group, user))| {
+            Param::list(items.iter().map(|(_, (group, user, _, _))| {
                 Param::obj([("groupid", Param::from(*group)), ("userid", Param::from(*user))])
             })),
         )
     };
     let add = membership(t, w, plan.add_members)?;
-    write(&t.client, "core_group_add_group_members", &add, members, &mut w.failures)?;
+    let done = write(&t.client, "core_group_add_group_members", &add, members, &mut w.failures)?;
+    for ((_, (_, user, course, name)), ok) in add.iter().zip(&done) {
+        if let (Some(_), Some(m)) = (ok, member(t, *course, *user))
+            && !m.groups.contains(name)
+        {
+            m.groups.push(name.clone());
+        }
+    }
     let remove = membership(t, w, plan.remove_members)?;
-    write(&t.client, "core_group_delete_group_members", &remove, members, &mut w.failures)?;
+    let done = write(&t.client, "core_group_delete_group_members", &remove, members, &mut w.failures)?;
+    for ((_, (_, user, course, name)), ok) in remove.iter().zip(&done) {
+        if let (Some(_), Some(m)) = (ok, member(t, *course, *user)) {
+            m.groups.retain(|g| g != name);
+        }
+    }
 
     let unenrol = live(w, plan.unenrol);
     let done = write(
@@ -301,6 +335,10 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
     for ((_, (course, user)), ok) in unenrol.iter().zip(&done) {
         if ok.is_some() {
             records::forget_enrolment(t.local.connection(), &site, *course, *user).map_err(local_failure)?;
+            // Moodle removes the roles and group memberships of a last enrolment with it.
+            if let Some(r) = t.rosters.get_mut(course) {
+                r.members.remove(user);
+            }
         }
     }
     Ok(())

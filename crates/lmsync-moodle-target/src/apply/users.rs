@@ -258,6 +258,10 @@ pub(crate) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), Target
     )?;
     for ((i, id), ok) in deletes.iter().zip(&done) {
         if ok.is_some() {
+            // A deleted account loses every enrolment with it.
+            for r in t.rosters.values_mut() {
+                r.members.remove(id);
+            }
             let before = Some(serde_json::json!({ "id": id }).to_string());
             let after = Some(r#"{"deleted":true}"#.to_string());
             w.journal(*i, Entry { entity: "user", id: *id, action: "delete", before, after });
