@@ -156,6 +156,8 @@ pub struct TargetSettings {
     /// Shortnames of the site's custom user profile fields a file may set (core Moodle has no
     /// function that lists them).
     pub profile_fields: Vec<String>,
+    /// Form fields one call may carry at most: keep it below the site's PHP `max_input_vars`.
+    pub max_fields: usize,
 }
 
 impl Default for TargetSettings {
@@ -168,6 +170,7 @@ impl Default for TargetSettings {
             concurrency: 4,
             roles: std::collections::BTreeMap::new(),
             profile_fields: Vec::new(),
+            max_fields: 4000,
         }
     }
 }
@@ -204,6 +207,7 @@ impl std::fmt::Debug for TargetSettings {
             .field("concurrency", &self.concurrency)
             .field("roles", &self.roles)
             .field("profile_fields", &self.profile_fields)
+            .field("max_fields", &self.max_fields)
             .finish()
     }
 }

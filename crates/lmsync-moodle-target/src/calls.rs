@@ -46,7 +46,9 @@ pub(crate) fn read_all(client: &MoodleClient, function: &str, calls: Vec<Params>
         match slot.into_inner().ok().flatten() {
             Some(answer) => out.push(answer.map_err(Box::new)?),
             // A thread stopped at an earlier failure; that failure is returned first.
-            None => return Err(Box::new(WsError::Request { function: function.into(), detail: "call not made".into() })),
+            None => {
+                return Err(Box::new(WsError::Request { function: function.into(), detail: "call not made".into() }));
+            }
         }
     }
     Ok(out)
@@ -73,7 +75,7 @@ pub(crate) fn write<T>(
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let options = ChunkOptions::for_function(function);
+    let options = ChunkOptions { field_limit: client.options().max_fields, ..ChunkOptions::for_function(function) };
     let report = apply_in_chunks_naming(client, function, items, build, &options, |_, _| None);
     if let Some(e) = report.stopped {
         return Err(stop(e));

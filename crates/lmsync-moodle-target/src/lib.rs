@@ -62,6 +62,7 @@ pub fn client_options(target: &TargetSettings) -> ClientOptions {
         timeout: Duration::from_secs(target.timeout_seconds),
         long_timeout: Duration::from_secs(target.timeout_seconds * 10),
         concurrency: (target.concurrency as usize).max(1),
+        max_fields: target.max_fields.max(10),
         ..ClientOptions::default()
     }
 }

@@ -26,6 +26,9 @@ pub struct ClientOptions {
     /// Calls in flight at once, across all threads sharing this client (spec §3.2: 4).
     pub concurrency: usize,
     pub retry: RetryPolicy,
+    /// Form fields one request may carry at most (below the site's PHP `max_input_vars`,
+    /// which silently drops the excess, spec §1.8).
+    pub max_fields: usize,
 }
 
 impl Default for ClientOptions {
@@ -37,6 +40,7 @@ impl Default for ClientOptions {
             user_agent: concat!("lmsync/", env!("CARGO_PKG_VERSION")).to_string(),
             concurrency: 4,
             retry: RetryPolicy::default(),
+            max_fields: 4000,
         }
     }
 }

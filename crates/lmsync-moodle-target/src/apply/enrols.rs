@@ -222,8 +222,13 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
         Params::new().with(key, Param::list(items.iter().map(|(_, r)| course_context(r.course, r.user, r.role))))
     };
     let assign = live(w, plan.assign);
-    let done =
-        write(&t.client, "core_role_assign_roles", &assign, |items| role_params(items, "assignments"), &mut w.failures)?;
+    let done = write(
+        &t.client,
+        "core_role_assign_roles",
+        &assign,
+        |items| role_params(items, "assignments"),
+        &mut w.failures,
+    )?;
     for ((_, r), ok) in assign.iter().zip(&done) {
         if let (Some(_), Some(m)) = (ok, member(t, r.course, r.user)) {
             add_role(m, r.role);

@@ -215,7 +215,12 @@ pub(crate) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), Target
         warned(a, w, &updates);
     }
     let passwords: Vec<_> = passwords.into_iter().filter(|(i, _)| w.alive(*i)).collect();
-    let one = ChunkOptions { initial: 1, max_items: 1, ..ChunkOptions::for_function("core_user_update_users") };
+    let one = ChunkOptions {
+        initial: 1,
+        max_items: 1,
+        field_limit: t.client.options().max_fields,
+        ..ChunkOptions::for_function("core_user_update_users")
+    };
     let report = apply_in_chunks(&t.client, "core_user_update_users", &passwords, build, &one);
     if let Some(e) = report.stopped {
         return Err(stop(e));

@@ -5,8 +5,7 @@
 
 use anyhow::Result;
 use lmsync_core::settings::{TargetKind, TargetSettings};
-use lmsync_moodle::{Availability, ClientOptions, Missing, MoodleClient, SiteInfo, ToolAvailability};
-use std::time::Duration;
+use lmsync_moodle::{Availability, Missing, MoodleClient, SiteInfo, ToolAvailability};
 
 use crate::app::App;
 
@@ -32,13 +31,7 @@ pub fn check(app: &App, repair: bool) -> Result<i32> {
 
 /// A client for the `[target]` of kind `moodle`.
 fn moodle_client(target: &TargetSettings) -> Result<MoodleClient> {
-    let options = ClientOptions {
-        timeout: Duration::from_secs(target.timeout_seconds),
-        long_timeout: Duration::from_secs(target.timeout_seconds * 10),
-        concurrency: target.concurrency as usize,
-        ..ClientOptions::default()
-    };
-    Ok(MoodleClient::new(&target.url, &target.token, options)?)
+    Ok(MoodleClient::new(&target.url, &target.token, lmsync_moodle_target::client_options(target))?)
 }
 
 /// Exit code 0 when every tool can do everything core Moodle allows (what no Moodle web service
