@@ -169,6 +169,9 @@ fn add_role(m: &mut crate::lookups::enrols::Member, role: i64) {
     }
 }
 
+/// A group membership to add or remove: group id, user, course, group name.
+type Membership = (i64, i64, i64, String);
+
 /// The items whose change has not failed.
 fn live<T>(w: &Work<'_>, items: Vec<(usize, T)>) -> Vec<(usize, T)> {
     items.into_iter().filter(|(i, _)| w.alive(*i)).collect()
@@ -297,7 +300,7 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
         }
         Ok::<_, lmsync_core::target::TargetError>(out)
     };
-    let members = |items: &[(usize, (i64, i64, i64, String))]| {
+    let members = |items: &[(usize, Membership)]| {
         Params::new().with(
             "members",
             Param::list(items.iter().map(|(_, (group, user, _, _))| {
