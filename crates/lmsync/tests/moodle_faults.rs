@@ -83,9 +83,7 @@ fn a_create_whose_answer_was_lost_is_not_made_twice() {
 
 #[test]
 fn a_refused_account_in_a_batch_of_a_hundred_is_isolated_without_the_sites_reasons() {
-    let mut config = Config::default();
-    config.debug = DebugLevel::None;
-    let fake = FakeMoodle::start(config).unwrap();
+    let fake = FakeMoodle::start(Config { debug: DebugLevel::None, ..Config::default() }).unwrap();
     let lms = lms_for(&fake);
     // The 37th account asks for a language the site does not have: Moodle refuses the whole
     // call, and with debugging off says only "Invalid parameter value detected".
