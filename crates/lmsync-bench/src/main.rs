@@ -4,6 +4,10 @@
 //! `lmsync-bench enrols USERS COURSES` writes a USERS × COURSES-line enrolment file (bench/enrols.sh).
 //! `lmsync-bench cohort-members N` and `cohort-bindings COURSES` write cohort files (bench/cohorts.sh).
 //! `lmsync-bench pictures N FILE` writes a zip of N JPEG pictures (bench/pictures.sh).
+//! `lmsync-bench moodle-setup` and `moodle-naive` prepare a Moodle site and time a
+//! one-call-per-line client against it (bench/moodle.sh).
+
+mod moodle;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, BufWriter, Write};
@@ -73,6 +77,18 @@ enum What {
     },
     /// Read a command file with the CSV engine (default dialect) and print rows/s.
     Read { file: std::path::PathBuf },
+    /// Create the courses of `lmsync-bench courses COURSES` (C000000…) on a Moodle site.
+    MoodleSetup { url: String, token: String, courses: u64 },
+    /// Apply a users file then an enrolment file to a Moodle site one call per step of each
+    /// line (what a naive integration does), the first LIMIT lines of each; print lines/s.
+    MoodleNaive {
+        url: String,
+        token: String,
+        users: std::path::PathBuf,
+        enrols: std::path::PathBuf,
+        #[arg(long, default_value_t = usize::MAX)]
+        limit: usize,
+    },
 }
 
 const FIRST: &[&str] =
@@ -90,6 +106,8 @@ fn main() -> anyhow::Result<()> {
         What::CohortMembers { members, idnumber, free } => cohort_members(members, &idnumber, free),
         What::CohortBindings { courses, idnumber } => cohort_bindings(courses, &idnumber),
         What::Pictures { rows, output, width, height } => pictures(rows, &output, width, height),
+        What::MoodleSetup { url, token, courses } => moodle::setup(&url, &token, courses),
+        What::MoodleNaive { url, token, users, enrols, limit } => moodle::naive(&url, &token, &users, &enrols, limit),
     }
 }
 

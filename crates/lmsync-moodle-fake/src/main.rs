@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use lmsync_moodle_fake::{Config, DebugLevel, FakeMoodle};
 
-const USAGE: &str = "usage: lmsync-moodle-fake [--port N] [--release MAJOR.MINOR] [--debug none|normal|developer]";
+const USAGE: &str =
+    "usage: lmsync-moodle-fake [--port N] [--release MAJOR.MINOR] [--debug none|normal|developer] [--latency-ms N]";
 
 fn main() {
     let mut config = Config::default();
@@ -20,6 +21,8 @@ fn main() {
                 let parse = |s: &str| s.parse().unwrap_or_else(|_| exit(USAGE));
                 config = config.with_release(parse(major), parse(minor));
             }
+            // Added to every answer, as a network and a busy site would (benchmarks).
+            "--latency-ms" => config.latency = Duration::from_millis(value.parse().unwrap_or_else(|_| exit(USAGE))),
             "--debug" => {
                 config.debug = match value.as_str() {
                     "none" => DebugLevel::None,

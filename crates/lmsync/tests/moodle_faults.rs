@@ -117,3 +117,25 @@ fn requests_stay_within_the_field_budget_of_a_site_that_takes_fewer_fields() {
     // A cut request arrives with exactly max_input_vars fields.
     assert!(fake.calls().iter().all(|c| c.fields < 500), "no request was cut by the site");
 }
+
+#[test]
+fn a_password_the_sites_policy_refuses_fails_its_line_only() {
+    let fake = FakeMoodle::start(Config::default()).unwrap();
+    let lms = lms_for(&fake);
+    let file = lms.write("users.csv", users(3));
+    assert_eq!(lms.exec(&["run", "users", "--file", file.to_str().unwrap()]).code, 0);
+    fake.config().password_policy = Some(lmsync_moodle_fake::PasswordPolicy { min_length: 8 });
+    // Two accounts get a new password; one of them is too short for the site.
+    let mut with_passwords = String::from("username;firstname;lastname;email;idnumber;password\n");
+    for (i, line) in users(3).lines().skip(1).enumerate() {
+        let password = ["Long#enough1", "short", ""][i];
+        with_passwords.push_str(&format!("{line};{password}\n"));
+    }
+    let file = lms.write("users.csv", with_passwords);
+    let r = lms.exec(&["run", "users", "--file", file.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.count("updated"), 1, "{}", r.all());
+    assert_eq!(r.count("failed"), 1, "{}", r.all());
+    let report = std::fs::read_to_string(r.report().unwrap()).unwrap();
+    assert!(report.contains("user002") && report.contains("password policy"), "{report}");
+}

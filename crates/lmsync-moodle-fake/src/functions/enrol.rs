@@ -232,21 +232,25 @@ fn get_enrolled_users(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
     let groupid: i64 = opt("groupid").and_then(|g| g.parse().ok()).unwrap_or(0);
     let now = ctx.now;
     let st = &*ctx.st;
-    let mut users: Vec<i64> = Vec::new();
+    // One pass over the enrolments, grouped by user: a course of thousands is listed in
+    // linear time, as a database would with its indexes.
+    let mut by_user: std::collections::BTreeMap<i64, Vec<&crate::state::UserEnrolment>> = Default::default();
     for ue in st.user_enrolments.values() {
-        let in_course = st.enrol_instances.get(&ue.instanceid).is_some_and(|i| i.courseid == courseid);
-        if in_course && !users.contains(&ue.userid) && st.live_user(ue.userid).is_some() {
-            users.push(ue.userid);
+        if st.enrol_instances.get(&ue.instanceid).is_some_and(|i| i.courseid == courseid) {
+            by_user.entry(ue.userid).or_default().push(ue);
         }
     }
     let active = |uid: i64| {
-        st.enrolments_in(uid, courseid).iter().any(|ue| {
-            ue.status == 0
-                && st.enrol_instances.get(&ue.instanceid).is_some_and(|i| i.status == 0)
-                && ue.timestart <= now
-                && (ue.timeend == 0 || ue.timeend > now)
+        by_user.get(&uid).is_some_and(|ues| {
+            ues.iter().any(|ue| {
+                ue.status == 0
+                    && st.enrol_instances.get(&ue.instanceid).is_some_and(|i| i.status == 0)
+                    && ue.timestart <= now
+                    && (ue.timeend == 0 || ue.timeend > now)
+            })
         })
     };
+    let mut users: Vec<i64> = by_user.keys().copied().filter(|u| st.live_user(*u).is_some()).collect();
     users.retain(|u| (!onlyactive || active(*u)) && (!onlysuspended || !active(*u)));
     if groupid > 0 {
         users.retain(|u| st.group_members.iter().any(|m| m.groupid == groupid && m.userid == *u));
@@ -267,22 +271,28 @@ fn get_enrolled_users(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
     let from = opt("limitfrom").and_then(|x| x.parse().ok()).unwrap_or(0usize);
     let number = opt("limitnumber").and_then(|x| x.parse().ok()).filter(|n: &usize| *n > 0).unwrap_or(usize::MAX);
     let page: Vec<i64> = users.into_iter().skip(from).take(number).collect();
+    let wanted: std::collections::HashSet<i64> = page.iter().copied().collect();
+    let mut roles_of: std::collections::HashMap<i64, Vec<Value>> = Default::default();
+    for ra in ctx.st.role_assignments.values().filter(|ra| ra.contextid == cctx && wanted.contains(&ra.userid)) {
+        if let Some(r) = ctx.st.roles.get(&ra.roleid) {
+            let role = json!({"roleid": r.id, "name": r.name, "shortname": r.shortname, "sortorder": r.id});
+            roles_of.entry(ra.userid).or_default().push(role);
+        }
+    }
+    let course_groups: Vec<&crate::state::Group> = ctx.st.groups.values().filter(|g| g.courseid == courseid).collect();
+    let mut groups_of: std::collections::HashMap<i64, Vec<Value>> = Default::default();
+    for g in &course_groups {
+        for m in ctx.st.group_members.iter().filter(|m| m.groupid == g.id && wanted.contains(&m.userid)) {
+            let group = json!({"id": g.id, "name": g.name, "description": g.description, "descriptionformat": g.descriptionformat});
+            groups_of.entry(m.userid).or_default().push(group);
+        }
+    }
     let mut out = Vec::new();
     for uid in page {
         let user = ctx.st.users[&uid].clone();
         let mut o = user_json(ctx, &user);
-        let roles: Vec<Value> = ctx
-            .st
-            .role_assignments
-            .values()
-            .filter(|ra| ra.userid == uid && ra.contextid == cctx)
-            .filter_map(|ra| ctx.st.roles.get(&ra.roleid))
-            .map(|r| json!({"roleid": r.id, "name": r.name, "shortname": r.shortname, "sortorder": r.id}))
-            .collect();
-        let groups: Vec<Value> = ctx.st.groups.values().filter(|g| g.courseid == courseid)
-            .filter(|g| ctx.st.group_members.iter().any(|m| m.groupid == g.id && m.userid == uid))
-            .map(|g| json!({"id": g.id, "name": g.name, "description": g.description, "descriptionformat": g.descriptionformat}))
-            .collect();
+        let roles = roles_of.remove(&uid).unwrap_or_default();
+        let groups = groups_of.remove(&uid).unwrap_or_default();
         o["roles"] = Value::Array(roles);
         o["groups"] = Value::Array(groups);
         if let (Some(fields), Value::Object(map)) = (&fields, &mut o) {

@@ -186,7 +186,7 @@ fn get_users_by_field(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
         "idnumber" => Raw,
         _ => return Err(WsError::invalid_param("Field not allowed")),
     };
-    let mut found = Vec::new();
+    let mut wanted = std::collections::HashSet::new();
     for value in items(p, "values") {
         let value = value.as_str().unwrap_or("");
         if clean_scalar(ty, value, ctx.cfg).is_none() {
@@ -198,16 +198,20 @@ fn get_users_by_field(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
                 "The field '{field}' value is invalid: {value}(cleaned value: {cleaned})"
             )));
         }
-        for u in ctx.st.users.values().filter(|u| !u.deleted) {
-            let hit = match field {
-                "id" => u.id.to_string() == value,
-                "username" => u.username == value,
-                "email" => u.email.eq_ignore_ascii_case(value),
-                _ => u.idnumber == value,
-            };
-            if hit && !found.contains(&u.id) {
-                found.push(u.id);
-            }
+        // E-mails match whatever their case, as in Moodle's query.
+        wanted.insert(if field == "email" { value.to_lowercase() } else { value.to_string() });
+    }
+    // One pass over the accounts (an indexed query in Moodle), whatever the number of values.
+    let mut found = Vec::new();
+    for u in ctx.st.users.values().filter(|u| !u.deleted) {
+        let hit = match field {
+            "id" => wanted.contains(&u.id.to_string()),
+            "username" => wanted.contains(&u.username),
+            "email" => wanted.contains(&u.email.to_lowercase()),
+            _ => wanted.contains(&u.idnumber),
+        };
+        if hit {
+            found.push(u.id);
         }
     }
     found.sort();

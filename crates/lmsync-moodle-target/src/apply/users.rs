@@ -136,6 +136,18 @@ fn update_item(u: &UserUpdate) -> Result<Option<Param>, ChangeError> {
     Ok((s.len() > 1).then_some(Param::Struct(s)))
 }
 
+/// The answer to a password change was spoilt by a policy refusal (an invalid response).
+fn policy_refusal(e: &lmsync_moodle::WsError) -> bool {
+    e.exception().is_some_and(|x| x.exception == "invalid_response_exception")
+}
+
+fn password_refused(e: &lmsync_moodle::WsError) -> ChangeError {
+    ChangeError::new(
+        "moodle.password_policy",
+        format!("the site's password policy refused the new password; give one that meets it ({e})"),
+    )
+}
+
 /// Fails the changes a per-account warning of `core_user_update_users` names.
 fn warned(answer: &Value, w: &mut Work<'_>, items: &[(usize, (i64, Param))]) {
     for warning in list(answer, Some("warnings")) {
@@ -221,15 +233,17 @@ pub(crate) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), Target
         field_limit: t.client.options().max_fields,
         ..ChunkOptions::for_function("core_user_update_users")
     };
-    let report = apply_in_chunks(&t.client, "core_user_update_users", &passwords, build, &one);
-    if let Some(e) = report.stopped {
-        return Err(stop(e));
-    }
-    for ((i, item), outcome) in passwords.iter().zip(report.outcomes) {
-        match outcome {
-            lmsync_moodle::ItemOutcome::Applied(a) => warned(&a, w, std::slice::from_ref(&(*i, item.clone()))),
-            lmsync_moodle::ItemOutcome::Failed(e) => w.fail(*i, refusal(&e)),
-            lmsync_moodle::ItemOutcome::NotSent => {}
+    // One account a call: a password the site's policy refuses makes Moodle put the policy
+    // text where a warning code goes, which spoils the whole answer (spec §2.1.3) — it then
+    // concerns this one account only.
+    for item in &passwords {
+        let report = apply_in_chunks(&t.client, "core_user_update_users", std::slice::from_ref(item), build, &one);
+        match (report.stopped, report.outcomes.into_iter().next()) {
+            (Some(e), _) if policy_refusal(&e) => w.fail(item.0, password_refused(&e)),
+            (Some(e), _) => return Err(stop(e)),
+            (None, Some(lmsync_moodle::ItemOutcome::Applied(a))) => warned(&a, w, std::slice::from_ref(item)),
+            (None, Some(lmsync_moodle::ItemOutcome::Failed(e))) => w.fail(item.0, refusal(&e)),
+            (None, _) => {}
         }
     }
     for (i, u) in &live {
