@@ -17,7 +17,7 @@ use crate::lookups::{enrols as rosters, groups as lookup};
 
 /// A group or grouping a step means: one listed on the site, or the n-th the chunk creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum Handle {
+pub(super) enum Handle {
     Site(i64),
     New(usize),
 }
@@ -59,12 +59,45 @@ struct Update {
 
 type Pair = (Handle, i64);
 
-/// Memberships added and removed that may go out together: a step that undoes one of them
-/// (added then removed again in the chunk) starts the next wave, so the order of the file holds.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Wave {
-    add: Vec<(usize, Pair)>,
-    remove: Vec<(usize, Pair)>,
+/// Memberships added and removed that may go out together (groups here, cohorts too).
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Wave<P> {
+    pub add: Vec<(usize, P)>,
+    pub remove: Vec<(usize, P)>,
+}
+
+/// Membership steps in file order, as waves: a step that undoes one of the current wave (added
+/// then removed again in the chunk) starts the next wave, so the order of the file holds while
+/// each wave goes out in one add call and one remove call.
+#[derive(Debug)]
+pub(super) struct Waves<P>(pub Vec<Wave<P>>);
+
+impl<P> Default for Waves<P> {
+    fn default() -> Self {
+        Waves(Vec::new())
+    }
+}
+
+impl<P: PartialEq> Waves<P> {
+    fn wave_for(&mut self, pair: &P, adding: bool) -> &mut Wave<P> {
+        let undoes = self.0.last().is_none_or(|w| {
+            let other = if adding { &w.remove } else { &w.add };
+            other.iter().any(|(_, p)| p == pair)
+        });
+        if undoes {
+            self.0.push(Wave { add: Vec::new(), remove: Vec::new() });
+        }
+        let last = self.0.len() - 1;
+        &mut self.0[last]
+    }
+
+    pub fn add(&mut self, change: usize, pair: P) {
+        self.wave_for(&pair, true).add.push((change, pair));
+    }
+
+    pub fn remove(&mut self, change: usize, pair: P) {
+        self.wave_for(&pair, false).remove.push((change, pair));
+    }
 }
 
 /// What the chunk sends, call by call, each item tagged with its change.
@@ -76,32 +109,10 @@ struct Plan {
     update_groupings: Vec<(usize, Update)>,
     /// (grouping, group)
     binds: Vec<(usize, (Handle, Handle))>,
-    waves: Vec<Wave>,
+    waves: Waves<Pair>,
     delete_groups: Vec<(usize, Handle)>,
     delete_groupings: Vec<(usize, Handle)>,
     refused: Vec<(usize, ChangeError)>,
-}
-
-impl Plan {
-    fn wave_for(&mut self, pair: Pair, adding: bool) -> &mut Wave {
-        let undoes = self.waves.last().is_none_or(|w| {
-            let other = if adding { &w.remove } else { &w.add };
-            other.iter().any(|(_, p)| *p == pair)
-        });
-        if undoes {
-            self.waves.push(Wave::default());
-        }
-        let last = self.waves.len() - 1;
-        &mut self.waves[last]
-    }
-
-    fn add(&mut self, change: usize, pair: Pair) {
-        self.wave_for(pair, true).add.push((change, pair));
-    }
-
-    fn remove(&mut self, change: usize, pair: Pair) {
-        self.wave_for(pair, false).remove.push((change, pair));
-    }
 }
 
 fn find<'a>(list: &'a mut [Known], name: &str) -> Option<&'a mut Known> {
@@ -191,13 +202,13 @@ fn step(
                 return Err(not_enrolled(*user, course, group));
             }
             c.members.insert((g, *user));
-            plan.add(change, (g, *user));
+            plan.waves.add(change, (g, *user));
         }
         GroupOp::RemoveMember { group: Some(group), user, .. } => {
             // A group gone already holds nobody: nothing to remove, as in the embedded store.
             if let Some(g) = find(&mut c.groups, group).map(|k| k.handle) {
                 c.members.remove(&(g, *user));
-                plan.remove(change, (g, *user));
+                plan.waves.remove(change, (g, *user));
             }
         }
         GroupOp::RemoveMember { group: None, user, except } => {
@@ -205,7 +216,7 @@ fn step(
             let leaving: Vec<Pair> = c.members.iter().filter(|(g, u)| u == user && Some(*g) != keep).copied().collect();
             for pair in leaving {
                 c.members.remove(&pair);
-                plan.remove(change, pair);
+                plan.waves.remove(change, pair);
             }
         }
         GroupOp::DeleteGroup { name } | GroupOp::DeleteGrouping { name } => {
@@ -305,9 +316,13 @@ impl Created<'_> {
     }
 }
 
-/// Turns items naming handles into items naming ids; an item whose group could not be created
-/// fails its change. Items of failed changes are dropped.
-fn resolve<T, U>(w: &mut Work<'_>, items: &[(usize, T)], f: impl Fn(&T) -> Result<U, ChangeError>) -> Vec<(usize, U)> {
+/// Turns items naming handles into items naming ids; an item whose group (or cohort) could not
+/// be created fails its change. Items of failed changes are dropped.
+pub(super) fn resolve<T, U>(
+    w: &mut Work<'_>,
+    items: &[(usize, T)],
+    f: impl Fn(&T) -> Result<U, ChangeError>,
+) -> Vec<(usize, U)> {
     let mut out = Vec::new();
     for (i, item) in items {
         if !w.alive(*i) {
@@ -372,7 +387,7 @@ fn update_param(key: &str, items: &[(usize, (i64, Update))]) -> Params {
 }
 
 /// Marks the changes whose items were applied as having written something.
-fn wrote<T>(done: &mut HashSet<usize>, items: &[(usize, T)], answers: &[Option<serde_json::Value>]) {
+pub(super) fn wrote<T>(done: &mut HashSet<usize>, items: &[(usize, T)], answers: &[Option<serde_json::Value>]) {
     for ((i, _), a) in items.iter().zip(answers) {
         if a.is_some() {
             done.insert(*i);
@@ -425,7 +440,7 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: &Plan) -> Result<HashSet<u
         &mut w.failures,
     )?;
     wrote(&mut done, &binds, &answers);
-    for wave in &plan.waves {
+    for wave in &plan.waves.0 {
         for (function, items) in
             [("core_group_add_group_members", &wave.add), ("core_group_delete_group_members", &wave.remove)]
         {
@@ -597,7 +612,7 @@ mod tests {
         assert_eq!(plan.refused.len(), 1);
         assert_eq!(plan.refused[0].0, 0);
         assert!(plan.refused[0].1.message.contains("not enrolled"), "{}", plan.refused[0].1.message);
-        assert_eq!(plan.waves[0].add, vec![(1, (Handle::Site(10), 6))]);
+        assert_eq!(plan.waves.0[0].add, vec![(1, (Handle::Site(10), 6))]);
     }
 
     #[test]
@@ -610,9 +625,9 @@ mod tests {
             GroupOp::AddMember { group: "B".into(), user: 5 },
         ];
         let plan = walk(&[(0, 7, &ops)], &mut courses, &|_, _| true);
-        assert_eq!(plan.waves.len(), 1);
-        assert_eq!(plan.waves[0].remove, vec![(0, (Handle::Site(10), 5))]);
-        assert_eq!(plan.waves[0].add, vec![(0, (Handle::Site(11), 5))]);
+        assert_eq!(plan.waves.0.len(), 1);
+        assert_eq!(plan.waves.0[0].remove, vec![(0, (Handle::Site(10), 5))]);
+        assert_eq!(plan.waves.0[0].add, vec![(0, (Handle::Site(11), 5))]);
     }
 
     #[test]
@@ -621,8 +636,8 @@ mod tests {
         let del = [GroupOp::RemoveMember { group: Some("A".into()), user: 5, except: None }];
         let add = [GroupOp::AddMember { group: "A".into(), user: 5 }];
         let plan = walk(&[(0, 7, &del), (1, 7, &add), (2, 7, &del)], &mut courses, &|_, _| true);
-        assert_eq!(plan.waves.len(), 3, "{:?}", plan.waves);
-        assert_eq!(plan.waves[2].remove, vec![(2, (Handle::Site(10), 5))]);
+        assert_eq!(plan.waves.0.len(), 3, "{:?}", plan.waves);
+        assert_eq!(plan.waves.0[2].remove, vec![(2, (Handle::Site(10), 5))]);
     }
 
     #[test]
