@@ -303,11 +303,11 @@ impl Created<'_> {
         match h {
             Handle::Site(id) => Ok(id),
             Handle::New(k) => ids.get(k).copied().flatten().ok_or_else(|| {
-                let (line, c) = &creates[k];
+                let (_, c) = &creates[k];
                 ChangeError::new(
                     "group.not_created",
                     format!(
-                        "{what} \"{}\" of course id {} could not be created (see the failure of the line creating it, change {line}), so this step was not sent; fix that line and run the file again",
+                        "{what} \"{}\" of course id {} could not be created (see the failure of the line creating it), so this step was not sent; fix that line and run the file again",
                         c.name, c.course
                     ),
                 )
