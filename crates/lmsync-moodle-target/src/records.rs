@@ -69,12 +69,15 @@ pub(crate) fn set_hash(conn: &Connection, table: Hashes, site: &str, user: i64, 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Hashes {
     Passwords,
+    /// The MD5 of the original of the last picture set.
+    Pictures,
 }
 
 impl Hashes {
     fn name(self) -> &'static str {
         match self {
             Hashes::Passwords => "moodle_passwords",
+            Hashes::Pictures => "moodle_pictures",
         }
     }
 }
@@ -101,5 +104,8 @@ mod tests {
         set_hash(conn, Hashes::Passwords, "https://a", 3, "def").unwrap();
         assert_eq!(hash(conn, Hashes::Passwords, "https://a", 3).unwrap().as_deref(), Some("def"));
         assert_eq!(hash(conn, Hashes::Passwords, "https://b", 3).unwrap(), None);
+        set_hash(conn, Hashes::Pictures, "https://a", 3, "md5").unwrap();
+        assert_eq!(hash(conn, Hashes::Pictures, "https://a", 3).unwrap().as_deref(), Some("md5"));
+        assert_eq!(hash(conn, Hashes::Passwords, "https://a", 3).unwrap().as_deref(), Some("def"), "kept apart");
     }
 }

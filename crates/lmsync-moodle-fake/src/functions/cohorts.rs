@@ -123,15 +123,45 @@ fn get_cohorts(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
     ids.iter().map(|id| existing(ctx, *id).map(|c| cohort_json(&c))).collect::<Result<_, _>>().map(Value::Array)
 }
 
+/// The context `search_cohorts` is asked about: by id, or by level name and instance.
+fn search_context(ctx: &Ctx, c: &Value) -> Result<i64, WsError> {
+    let id = int(c, "contextid");
+    if id > 0 {
+        return ctx.st.contexts.contains_key(&id).then_some(id).ok_or_else(|| WsError::missing_record("context"));
+    }
+    let level = match str_of(c, "contextlevel") {
+        "system" => CONTEXT_SYSTEM,
+        "coursecat" => CONTEXT_COURSECAT,
+        other => return Err(WsError::invalid_param(format!("Invalid context level: {other}"))),
+    };
+    ctx.st.context_id(level, int(c, "instanceid")).ok_or_else(|| WsError::missing_record("context"))
+}
+
 fn search_cohorts(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
     let q = str_of(p, "query").to_lowercase();
+    let context = search_context(ctx, &p["context"])?;
+    let system = ctx.st.context_id(CONTEXT_SYSTEM, 0).unwrap_or(1);
+    // As Moodle: `self` = the cohorts of that context, `parents` = those and the ones of the
+    // contexts above it (categories are one level below the system here), `all` = every cohort.
+    let includes = str_of(p, "includes").to_string();
+    let in_scope = |contextid: i64| match includes.as_str() {
+        "self" => contextid == context,
+        "parents" => contextid == context || contextid == system,
+        _ => true,
+    };
+    // Moodle's limit 0 means no limit.
+    let limit = match int(p, "limitnum") {
+        n if n > 0 => n as usize,
+        _ => usize::MAX,
+    };
     let hits: Vec<Value> = ctx
         .st
         .cohorts
         .values()
+        .filter(|c| in_scope(c.contextid))
         .filter(|c| [&c.name, &c.idnumber, &c.description].iter().any(|f| f.to_lowercase().contains(&q)))
         .skip(int(p, "limitfrom").max(0) as usize)
-        .take(int(p, "limitnum").max(0) as usize)
+        .take(limit)
         .map(cohort_json)
         .collect();
     Ok(json!({"cohorts": hits}))

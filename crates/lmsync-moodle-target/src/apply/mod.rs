@@ -3,6 +3,7 @@
 //! pictures, cohorts, enrolments, groups, meta links), each call batched and a failed item
 //! failing only its own change. Applied changes are journalled in the local store.
 
+mod cohorts;
 mod courses;
 mod enrols;
 mod groups;
@@ -119,7 +120,7 @@ pub(crate) fn apply(t: &mut MoodleTarget, run: i64, changes: &[Change]) -> Resul
     courses::apply(t, &mut w)?;
     users::apply(t, &mut w)?;
     pictures::apply(t, &mut w)?;
-    groups::apply_cohorts(t, &mut w)?;
+    cohorts::apply(t, &mut w)?;
     let steps: Vec<Steps> = w
         .each()
         .filter_map(|(i, c)| match &c.kind {

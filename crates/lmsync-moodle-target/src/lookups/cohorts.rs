@@ -12,7 +12,7 @@ use crate::{MoodleTarget, stop};
 
 const PER_CALL: usize = 100;
 
-fn all(t: &mut MoodleTarget) -> Result<Vec<Cohort>, TargetError> {
+pub(crate) fn all(t: &mut MoodleTarget) -> Result<Vec<Cohort>, TargetError> {
     let answer = t.client.call_raw("core_cohort_get_cohorts", &Params::new()).map_err(stop)?;
     Ok(list(&answer, None)
         .iter()
@@ -41,7 +41,7 @@ pub(crate) fn cohorts(t: &mut MoodleTarget, keys: &CohortKeys) -> Result<Vec<Coh
 }
 
 /// Members of each cohort.
-fn members(t: &mut MoodleTarget, cohorts: &[i64]) -> Result<HashMap<i64, HashSet<i64>>, TargetError> {
+pub(crate) fn members(t: &mut MoodleTarget, cohorts: &[i64]) -> Result<HashMap<i64, HashSet<i64>>, TargetError> {
     let mut ids: Vec<i64> = cohorts.to_vec();
     ids.sort_unstable();
     ids.dedup();

@@ -54,12 +54,17 @@ pub(crate) fn groups(t: &mut MoodleTarget, course: i64) -> Result<Vec<GroupRow>,
     Ok(g)
 }
 
+/// The groupings of a course (read each time: only the groups tool asks, once a course).
+pub(crate) fn groupings(t: &mut MoodleTarget, course: i64) -> Result<Vec<GroupRow>, TargetError> {
+    let answer =
+        t.client.call_raw("core_group_get_course_groupings", &Params::new().with("courseid", course)).map_err(stop)?;
+    Ok(rows(&answer))
+}
+
 /// Groups, groupings and which group is in which grouping.
 pub(crate) fn course_groups(t: &mut MoodleTarget, course: i64) -> Result<CourseGroups, TargetError> {
     let groups = groups(t, course)?;
-    let answer =
-        t.client.call_raw("core_group_get_course_groupings", &Params::new().with("courseid", course)).map_err(stop)?;
-    let groupings = rows(&answer);
+    let groupings = groupings(t, course)?;
     let mut bindings = Vec::new();
     if !groupings.is_empty() {
         let params =
@@ -78,17 +83,23 @@ pub(crate) fn course_groups(t: &mut MoodleTarget, course: i64) -> Result<CourseG
     })
 }
 
-/// Members per group name.
-pub(crate) fn member_counts(t: &mut MoodleTarget, course: i64) -> Result<HashMap<String, usize>, TargetError> {
+/// The members of each group of a course, by group id.
+pub(crate) fn members(t: &mut MoodleTarget, course: i64) -> Result<HashMap<i64, Vec<i64>>, TargetError> {
     let groups = groups(t, course)?;
     if groups.is_empty() {
         return Ok(HashMap::new());
     }
     let params = Params::new().with("groupids", Param::list(groups.iter().map(|g| g.id)));
     let answer = t.client.call_raw("core_group_get_group_members", &params).map_err(stop)?;
-    let names: HashMap<i64, &str> = groups.iter().map(|g| (g.id, g.name.as_str())).collect();
     Ok(list(&answer, None)
         .iter()
-        .filter_map(|m| Some((names.get(&int(m, "groupid"))?.to_string(), list(m, Some("userids")).len())))
+        .map(|m| (int(m, "groupid"), list(m, Some("userids")).iter().filter_map(serde_json::Value::as_i64).collect()))
         .collect())
+}
+
+/// Members per group name.
+pub(crate) fn member_counts(t: &mut MoodleTarget, course: i64) -> Result<HashMap<String, usize>, TargetError> {
+    let groups = groups(t, course)?;
+    let members = members(t, course)?;
+    Ok(groups.into_iter().map(|g| (g.name, members.get(&g.id).map_or(0, Vec::len))).collect())
 }
