@@ -51,6 +51,10 @@ pub(crate) fn users(t: &mut MoodleTarget, keys: &UserKeys) -> Result<Vec<User>, 
     let conn = t.local.connection();
     for u in &mut users {
         u.password = records::hash(conn, Hashes::Passwords, &site, u.id).map_err(local_failure)?;
+        // The pictures tool compares the MD5 of the picture lmsync last sent (Moodle keeps none).
+        if let Some(md5) = records::hash(conn, Hashes::Pictures, &site, u.id).map_err(local_failure)? {
+            u.profile.entry("userpicturehash".into()).or_insert(md5);
+        }
     }
     Ok(users)
 }
@@ -99,10 +103,17 @@ pub(crate) fn user_from(v: &Value) -> User {
         timezone: text(v, "timezone"),
         description: text(v, "description"),
         mailformat: int(v, "mailformat"),
+        picture: i64::from(has_picture(v)),
         trackforums: int(v, "trackforums"),
         profile,
         ..User::default()
     }
+}
+
+/// Whether the account has a picture of its own: Moodle's picture address then points to the
+/// account's icon file; the default picture is served by the theme.
+fn has_picture(v: &Value) -> bool {
+    text(v, "profileimageurl").contains("/user/icon/")
 }
 
 /// Accounts not deleted: all of Moodle's (`core_user_get_users` matching any e-mail), for
