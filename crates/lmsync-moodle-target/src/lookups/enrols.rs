@@ -140,16 +140,27 @@ pub(crate) fn states(t: &mut MoodleTarget, pairs: &[(i64, i64)]) -> Result<Vec<E
             recorded.insert(*course, r);
         }
         let record = recorded.get(course).and_then(|r| r.get(user));
-        out.push(state_of(member, record));
+        out.push(state_of(member, record, now()));
     }
     Ok(out)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
 /// A participant as the planner sees them: enrolled through the method lmsync used (manual when
 /// someone else enrolled them), with the dates lmsync set (unknown dates read as 0), and roles
 /// held through that method.
-pub(crate) fn state_of(member: &Member, record: Option<&EnrolRecord>) -> EnrolState {
-    let status = i64::from(member.suspended);
+pub(crate) fn state_of(member: &Member, record: Option<&EnrolRecord>, now: i64) -> EnrolState {
+    // `onlysuspended` lists every enrolment not active now: suspended ones, and also active ones
+    // whose start is still to come or whose end has passed. When lmsync made the enrolment active
+    // with such dates, that is what Moodle lists, not a suspension.
+    let outside_dates = |r: &EnrolRecord| r.timestart > now || (r.timeend != 0 && r.timeend <= now);
+    let status = match record {
+        Some(r) if member.suspended && r.status == 0 && outside_dates(r) => 0,
+        _ => i64::from(member.suspended),
+    };
     let (method, timestart, timeend) = match record {
         Some(r) => (r.method.clone(), r.timestart, r.timeend),
         None => ("manual".to_string(), 0, 0),
@@ -171,13 +182,28 @@ mod tests {
     #[test]
     fn a_participant_reads_as_enrolled_through_the_method_lmsync_recorded() {
         let m = Member { suspended: true, roles: vec![5], groups: vec!["A".into()] };
-        let s = state_of(&m, None);
+        let s = state_of(&m, None, 100);
         assert_eq!(s.enrolments, vec![("manual".into(), 1, 0, 0)]);
         assert_eq!(s.roles, vec![(5, String::new())]);
         assert_eq!(s.groups, vec![("A".into(), String::new())]);
         let r = EnrolRecord { method: "sync".into(), status: 0, timestart: 7, timeend: 9 };
-        let s = state_of(&Member { roles: vec![5], ..Member::default() }, Some(&r));
+        let s = state_of(&Member { roles: vec![5], ..Member::default() }, Some(&r), 8);
         assert_eq!(s.enrolments, vec![("sync".into(), 0, 7, 9)]);
         assert_eq!(s.roles, vec![(5, "enrol_sync".into())]);
+    }
+
+    #[test]
+    fn an_active_enrolment_outside_its_dates_is_not_read_as_suspended() {
+        // Moodle lists it among the suspended ones (not active now); lmsync made it active.
+        let listed = Member { suspended: true, roles: vec![5], groups: Vec::new() };
+        let future = EnrolRecord { method: "manual".into(), status: 0, timestart: 200, timeend: 0 };
+        assert_eq!(state_of(&listed, Some(&future), 100).enrolments, vec![("manual".into(), 0, 200, 0)]);
+        let ended = EnrolRecord { method: "manual".into(), status: 0, timestart: 0, timeend: 50 };
+        assert_eq!(state_of(&listed, Some(&ended), 100).enrolments, vec![("manual".into(), 0, 0, 50)]);
+        // Within its dates, or suspended by lmsync, the listing is a suspension.
+        let current = EnrolRecord { method: "manual".into(), status: 0, timestart: 50, timeend: 0 };
+        assert_eq!(state_of(&listed, Some(&current), 100).enrolments, vec![("manual".into(), 1, 50, 0)]);
+        let suspended = EnrolRecord { status: 1, ..future };
+        assert_eq!(state_of(&listed, Some(&suspended), 100).enrolments, vec![("manual".into(), 1, 200, 0)]);
     }
 }
