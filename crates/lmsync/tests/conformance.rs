@@ -40,6 +40,7 @@ struct Account {
     city: String,
     country: String,
     lang: String,
+    url: String,
 }
 
 /// One user enrolment.
@@ -111,8 +112,8 @@ fn sqlite_state(lms: &Lms, window: Window) -> EndState {
     };
     let mut st = EndState::default();
     for r in rows(
-        "SELECT username, firstname, lastname, email, idnumber, auth, suspended, city, country, lang FROM user WHERE deleted = 0",
-        10,
+        "SELECT username, firstname, lastname, email, idnumber, auth, suspended, city, country, lang, url FROM user WHERE deleted = 0",
+        11,
     ) {
         if built_in(&s(&r[0])) {
             continue;
@@ -129,6 +130,7 @@ fn sqlite_state(lms: &Lms, window: Window) -> EndState {
                 city: s(&r[7]),
                 country: s(&r[8]),
                 lang: s(&r[9]),
+                url: s(&r[10]),
             },
         );
     }
@@ -144,10 +146,13 @@ fn sqlite_state(lms: &Lms, window: Window) -> EndState {
             "sync" => "manual".to_string(),
             m => m.to_string(),
         };
-        st.enrolments.insert(
-            (s(&r[0]), s(&r[1]), method),
-            Enrolment { suspended: i(&r[3]) != 0, timestart: window.when(i(&r[4])), timeend: window.when(i(&r[5])) },
-        );
+        let e =
+            Enrolment { suspended: i(&r[3]) != 0, timestart: window.when(i(&r[4])), timeend: window.when(i(&r[5])) };
+        if let Some(other) = st.enrolments.insert((s(&r[0]), s(&r[1]), method), e) {
+            // Enrolled through both manual and sync: two enrolments here, which Moodle would
+            // hold as one. Kept apart, so that they never compare equal to a single one.
+            st.enrolments.insert((s(&r[0]), s(&r[1]), "manual+sync".into()), other);
+        }
     }
     for r in rows(
         "SELECT c.shortname, u.username, r.shortname FROM role_assignments ra JOIN role r ON r.id = ra.roleid
@@ -198,6 +203,7 @@ fn moodle_state(fake: &FakeMoodle, window: Window) -> EndState {
                 city: extra("city"),
                 country: extra("country"),
                 lang: u.lang.clone(),
+                url: extra("url"),
             },
         );
     }
@@ -295,10 +301,17 @@ enum Csv {
 enum Moodle {
     /// The same outcome per line and the same end state.
     Same,
-    /// Moodle cannot carry out these lines: each fails there with `code` (`why` says what
-    /// Moodle lacks); every other line has the SQLite outcome. `sqlite_only` takes out of the
-    /// SQLite end state what only SQLite could make, for this and every later comparison.
-    Refuses { lines: &'static [u64], code: &'static str, why: &'static str, sqlite_only: fn(&mut EndState) },
+    /// Moodle cannot carry out these lines as SQLite does: each reports `outcome` with `code`
+    /// there (`failed` when Moodle refuses it; `why` says what Moodle lacks); every other line
+    /// has the SQLite outcome. `sqlite_only` turns the SQLite end state into what Moodle can
+    /// hold, for this and every later comparison.
+    Differs {
+        lines: &'static [u64],
+        outcome: &'static str,
+        code: &'static str,
+        why: &'static str,
+        sqlite_only: fn(&mut EndState),
+    },
 }
 
 #[derive(Clone)]
@@ -308,10 +321,13 @@ struct Step {
     /// Settings of this step only (both targets).
     env: &'static [(&'static str, &'static str)],
     moodle: Moodle,
+    /// The step is a file run again: it must change nothing on SQLite (every other step must
+    /// change something, or it would compare nothing new).
+    again: bool,
 }
 
 fn step(tool: Tool, csv: Csv) -> Step {
-    Step { tool, csv, env: &[], moodle: Moodle::Same }
+    Step { tool, csv, env: &[], moodle: Moodle::Same, again: false }
 }
 
 fn users(csv: &'static str) -> Step {
@@ -332,14 +348,30 @@ impl Step {
         self
     }
 
+    fn again(mut self) -> Step {
+        self.again = true;
+        self
+    }
+
     fn moodle_refuses(
-        mut self,
+        self,
         lines: &'static [u64],
         code: &'static str,
         why: &'static str,
         sqlite_only: fn(&mut EndState),
     ) -> Step {
-        self.moodle = Moodle::Refuses { lines, code, why, sqlite_only };
+        self.moodle_reports(lines, "failed", code, why, sqlite_only)
+    }
+
+    fn moodle_reports(
+        mut self,
+        lines: &'static [u64],
+        outcome: &'static str,
+        code: &'static str,
+        why: &'static str,
+        sqlite_only: fn(&mut EndState),
+    ) -> Step {
+        self.moodle = Moodle::Differs { lines, outcome, code, why, sqlite_only };
         self
     }
 }
@@ -474,28 +506,28 @@ impl Side {
 }
 
 /// Asserts that the Moodle run reported what the SQLite run did, line by line and in its counts,
-/// except for the lines the step declares Moodle refuses.
+/// except for the lines the step declares Moodle reports otherwise.
 fn assert_same_outcomes(label: &str, step: &Step, sqlite: &Outcome, moodle: &Outcome) {
-    let refused: &[u64] = match &step.moodle {
-        Moodle::Same => &[],
-        Moodle::Refuses { lines, code, why, .. } => {
+    let (refused, outcome): (&[u64], &str) = match &step.moodle {
+        Moodle::Same => (&[], ""),
+        Moodle::Differs { lines, outcome, code, why, .. } => {
             for line in *lines {
                 let got = moodle.lines.get(line);
                 assert_eq!(
                     got.map(|(o, c)| (o.as_str(), c.as_str())),
-                    Some(("failed", *code)),
-                    "{label}: Moodle should refuse line {line} ({why}); sqlite: {:?}\nmoodle run: {}",
+                    Some((*outcome, *code)),
+                    "{label}: Moodle should report line {line} {outcome} ({why}); sqlite: {:?}\nmoodle run: {}",
                     sqlite.lines.get(line),
                     moodle.shown()
                 );
                 assert_ne!(
                     sqlite.lines.get(line).map(|(o, _)| o.as_str()),
-                    Some("failed"),
-                    "{label}: line {line} is declared one only Moodle refuses, but SQLite failed it too: {}",
+                    Some(*outcome),
+                    "{label}: line {line} is declared one Moodle reports otherwise, but SQLite does the same: {}",
                     sqlite.shown()
                 );
             }
-            lines
+            (lines, outcome)
         }
     };
     let keys: BTreeSet<&u64> = sqlite.lines.keys().chain(moodle.lines.keys()).collect();
@@ -511,12 +543,12 @@ fn assert_same_outcomes(label: &str, step: &Step, sqlite: &Outcome, moodle: &Out
         sqlite.shown(),
         moodle.shown()
     );
-    // The counts line follows: SQLite's, with each refused line moved to `failed`.
+    // The counts line follows: SQLite's, with each declared line moved to its Moodle outcome.
     let mut expected = sqlite.ran.counts();
     for line in refused {
-        let (outcome, _) = &sqlite.lines[line];
-        *expected.get_mut(outcome.as_str()).unwrap_or_else(|| panic!("no {outcome} count")) -= 1;
-        *expected.get_mut("failed").unwrap() += 1;
+        let (was, _) = &sqlite.lines[line];
+        *expected.get_mut(was.as_str()).unwrap_or_else(|| panic!("no {was} count")) -= 1;
+        *expected.get_mut(outcome).unwrap_or_else(|| panic!("no {outcome} count")) += 1;
     }
     assert_eq!(moodle.ran.counts(), expected, "{label}: counts\n{}\n{}", sqlite.shown(), moodle.shown());
     assert_eq!(moodle.ran.code, if expected["failed"] > 0 { 1 } else { sqlite.ran.code }, "{label}: exit code");
@@ -539,10 +571,10 @@ fn run(scenario: Scenario) {
         let label = format!("step {} ({:?} {:?})", n + 1, step.tool, step.csv);
         let a = sqlite.run(n + 1, step, scenario.env);
         let b = moodle.run(n + 1, step, scenario.env);
-        // A step that changes nothing in the store would compare nothing new.
-        assert!(sqlite.lms.journalled(a.ran.run_id()) > 0, "{label}: the step changes nothing\n{}", a.shown());
+        let changed = sqlite.lms.journalled(a.ran.run_id()) > 0;
+        assert_eq!(changed, !step.again, "{label}: changes on SQLite: {changed}\n{}", a.shown());
         assert_same_outcomes(&label, step, &a, &b);
-        if let Moodle::Refuses { sqlite_only: f, .. } = &step.moodle {
+        if let Moodle::Differs { sqlite_only: f, .. } = &step.moodle {
             sqlite_only.push(*f);
         }
         states = compare(&label, &sqlite, &moodle, &sqlite_only, window);
@@ -599,11 +631,15 @@ macro_rules! scenarios {
 
 scenarios! {
     users_create_update_suspend_delete => users_lifecycle();
+    users_renamed_reauthenticated_with_passwords => users_other_fields();
+    users_with_a_field_moodle_does_not_keep => users_url();
     users_with_enrolment_columns => users_enrolling();
     enrolments_add_dates_shift_del => enrolments_manual();
     enrolments_through_sync => enrolments_sync();
     enrolments_through_methods_moodle_lacks => enrolments_other_methods();
     enrolments_with_group_commands => enrolments_groups();
+    enrolments_that_cannot_be_made => enrolments_bad_input();
+    enrolments_manual_and_sync_in_one_course => enrolments_manual_and_sync();
 }
 
 // ---- The scenarios ----
@@ -636,12 +672,61 @@ fn users_lifecycle() -> Scenario {
         ],
     )
     .env(BY_USERNAME)
-    .rerun(Moodle::Refuses {
+    .rerun(Moodle::Differs {
         lines: &[2, 3, 4],
+        outcome: "failed",
         code: "user.delete_not_found",
         why: "Moodle rewrites a deleted account's username, e-mail and idnumber and its web services never return deleted accounts, so the account the file deletes again is nowhere to be found; SQLite keeps the username and reports the line unchanged",
         sqlite_only: |_| {},
     })
+}
+
+/// Accounts renamed (oldusername), moved to another authentication and language, given a new
+/// e-mail and idnumber, with passwords set on creation and changed.
+fn users_other_fields() -> Scenario {
+    Scenario::new(
+        &[],
+        vec![
+            users(
+                "username;firstname;lastname;email;idnumber;password;lang;auth\n\
+                 john.doe;John;Doe;johndoe@foo.com;U0001;Secret#2026;en;manual\n\
+                 amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;;fr;manual\n\
+                 jack.duf;Jack;Duff;jack.duff@foo.com;U0003;;en;nologin\n",
+            ),
+            users(
+                "oldusername;username;firstname;lastname;email;idnumber;password;lang;auth\n\
+                 john.doe;jdoe;John;Doe;johndoe@foo.com;U0001;Other#2027;fr;manual\n\
+                 ;amelie.dupont;Amélie;Dupont-Martin;amelie@foo.com;U0012;;en;nologin\n\
+                 ;jack.duf;Jack;Duff;jack.duff@foo.com;U0003;;en;manual\n",
+            )
+            .env(&[("LMSYNC_USERS__ALLOW_RENAME", "true"), ("LMSYNC_USERS__PROTECT_EMAILS", "false")]),
+        ],
+    )
+    .env(BY_USERNAME)
+}
+
+/// An account with a web page (`url`): the embedded store keeps it; core Moodle's user
+/// functions have no such key.
+fn users_url() -> Scenario {
+    Scenario::new(
+        &[],
+        vec![
+            users(
+                "username;firstname;lastname;email;idnumber;url\n\
+             john.doe;John;Doe;johndoe@foo.com;U0001;https://example.com/john\n\
+             jack.duf;Jack;Duff;jack.duff@foo.com;U0003;\n",
+            )
+            .moodle_refuses(&[2], "moodle.unsupported", "core_user_create_users has no url key", |st| {
+                st.users.remove("john.doe");
+            }),
+            users("username;firstname;lastname;url\njack.duf;Jack;Duff;https://example.com/jack\n").moodle_refuses(
+                &[2],
+                "moodle.unsupported",
+                "core_user_update_users has no url key",
+                |st| st.users.get_mut("jack.duf").expect("jack.duf").url.clear(),
+            ),
+        ],
+    )
 }
 
 /// The accounts of the enrolment scenarios: upstream's five sample people with their idnumbers
@@ -654,6 +739,16 @@ const PEOPLE: &str = "username;firstname;lastname;email;idnumber;country\n\
     yyang;Yum;Yang;yyang@foo.com;U0005;CN\n";
 
 const SAMPLE_COURSES: &[&str] = &["TESTCOURSE1", "TESTCOURSE2", "TESTCOURSE3"];
+
+/// Takes a role the SQLite store holds alone out of its end state.
+fn drop_role(st: &mut EndState, course: &str, username: &str, role: &str) {
+    let key = (course.to_string(), username.to_string());
+    let roles = st.roles.get_mut(&key).expect("the role to take out is there");
+    assert!(roles.remove(role), "{username} holds no {role} in {course}");
+    if roles.is_empty() {
+        st.roles.remove(&key);
+    }
+}
 
 /// A scenario on the sample courses whose first step creates `PEOPLE`.
 fn on_sample_site(steps: Vec<Step>) -> Scenario {
@@ -677,6 +772,12 @@ fn users_enrolling() -> Scenario {
                  john.doe;John;Doe;johndoe@foo.com;U0001;TESTCOURSE1;editingteacher;manual;2027-10-01 08:00;;TEACHERS;TESTCOURSE3;editingteacher\n\
                  amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;TESTCOURSE1;teacher;manual;;;GROUPB;TESTCOURSE2;student\n\
                  jack.duf;Jack;Duff;jack.duff@foo.com;U0003;TESTCOURSE1;;sync;;1830000000;GROUPA;;\n",
+            ),
+            // Deleting an account takes its enrolments, roles and memberships with it.
+            users("username;firstname;lastname;deleted\njack.duf;Jack;Duff;1\n"),
+            users(
+                "username;firstname;lastname;email;idnumber;course1;role1;group1\n\
+                 amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;TESTCOURSE3;student;GROUPC\n",
             ),
         ],
     )
@@ -780,5 +881,46 @@ fn enrolments_groups() -> Scenario {
                  add;TESTCOURSE2;U0002;student;manual;gaddcreate;GROUP2A;GROUP2C\n\
                  del;TESTCOURSE1;U0004;;manual;;;\n",
         ),
+    ])
+}
+
+/// Lines that fail on both targets alike: unknown course, user, role, method and command, a
+/// del of someone not enrolled, a group to add to that does not exist.
+fn enrolments_bad_input() -> Scenario {
+    on_sample_site(vec![enrols(
+        "cmd;cid;uid;rolename;enrol;gcmd;g1\n\
+         add;TESTCOURSE1;U0001;student;manual;;\n\
+         add;NOSUCHCOURSE;U0001;student;manual;;\n\
+         add;TESTCOURSE1;U9999;student;manual;;\n\
+         add;TESTCOURSE1;U0002;nosuchrole;manual;;\n\
+         add;TESTCOURSE1;U0002;student;nosuchmethod;;\n\
+         enrol;TESTCOURSE1;U0002;student;manual;;\n\
+         del;TESTCOURSE2;U0003;;manual;;\n\
+         add;TESTCOURSE2;U0004;student;manual;gadd;NOSUCHGROUP\n",
+    )
+    .moodle_refuses(
+        &[6],
+        "moodle.role_without_enrolment",
+        "an unknown method has no instance: the embedded store gives the role alone, which Moodle can list only for participants",
+        |st| drop_role(st, "TESTCOURSE1", "amelie.dupont", "student"),
+    )])
+}
+
+/// The same user enrolled in one course through manual, then through sync: the embedded store
+/// keeps two enrolments; Moodle has one manual enrolment for both.
+fn enrolments_manual_and_sync() -> Scenario {
+    on_sample_site(vec![
+        enrols("cmd;cid;uid;rolename;enrol\nadd;TESTCOURSE1;U0001;student;manual\n"),
+        enrols("cmd;cid;uid;rolename;enrol\nadd;TESTCOURSE1;U0001;teacher;sync\n").moodle_reports(
+            &[2],
+            "updated",
+            "",
+            "Moodle has no sync method: the line adds its role to the one manual enrolment there",
+            |st| {
+                let key = |m: &str| ("TESTCOURSE1".to_string(), "john.doe".to_string(), m.to_string());
+                st.enrolments.remove(&key("manual+sync")).expect("two enrolments on SQLite");
+            },
+        ),
+        enrols("cmd;cid;uid;rolename;enrol\nadd;TESTCOURSE1;U0001;student;manual\n").again(),
     ])
 }
