@@ -291,7 +291,6 @@ fn diff(sqlite: &EndState, moodle: &EndState) -> Vec<String> {
 
 /// The tool (and operation) a step runs.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // Groups and cohorts steps come with their Moodle writers.
 enum Tool {
     Users,
     Enrols,
@@ -672,6 +671,9 @@ scenarios! {
     enrolments_with_protected_groups => enrolments_protected_groups();
     enrolments_that_cannot_be_made => enrolments_bad_input();
     enrolments_manual_and_sync_in_one_course => enrolments_manual_and_sync();
+    courses_created => courses_create();
+    groups_and_groupings => groups_definitions();
+    cohorts_and_members => cohorts_members();
 }
 
 // ---- The scenarios ----
@@ -1003,5 +1005,55 @@ fn enrolments_manual_and_sync() -> Scenario {
             },
         ),
         enrols("cmd;cid;uid;rolename;enrol\nadd;TESTCOURSE1;U0001;student;manual\n").again(),
+    ])
+}
+
+/// What the Moodle target does not write yet: each line that would write fails with
+/// `moodle.not_built` and nothing is sent. When it does, this declaration fails the scenario and
+/// is to be dropped from it, leaving the full comparison.
+const NOT_BUILT: &str = "moodle.not_built";
+
+/// Courses created by a courses file.
+fn courses_create() -> Scenario {
+    Scenario::new(
+        &["TESTCOURSE1"],
+        vec![
+            step(
+                Tool::Courses("create"),
+                Csv::Text(
+                    "shortname;fullname;idnumber;category\n\
+                     TESTCOURSE4;Test course 4;TC4;Tests\n\
+                     TESTCOURSE5;Test course 5;;Tests\n",
+                ),
+            )
+            .moodle_refuses(&[2, 3], NOT_BUILT, "course creation is not written to Moodle yet", |st| {
+                st.courses.retain(|c, _| c == "TESTCOURSE1");
+            }),
+        ],
+    )
+}
+
+/// Upstream's groups and groupings sample.
+fn groups_definitions() -> Scenario {
+    on_sample_site(vec![fixture(Tool::Groups("groups"), "groups.csv").moodle_refuses(
+        &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
+        NOT_BUILT,
+        "groups and groupings are not written to Moodle yet",
+        |st| {
+            st.groups.clear();
+            st.groupings.clear();
+        },
+    )])
+}
+
+/// Upstream's cohort sample, users named by idnumber (the GROUPEDUSERS lines name users that do
+/// not exist, and fail on both).
+fn cohorts_members() -> Scenario {
+    on_sample_site(vec![
+        fixture(Tool::Cohorts("members"), "cohort_create_sample.csv")
+            .env(&[("LMSYNC_COHORTS__USER_IDENTIFIER", "idnumber")])
+            .moodle_refuses(&[2, 3, 4, 5, 6, 7, 8, 9], NOT_BUILT, "cohorts are not written to Moodle yet", |st| {
+                st.cohorts.clear()
+            }),
     ])
 }
