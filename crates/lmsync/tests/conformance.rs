@@ -343,8 +343,8 @@ struct Step {
     /// Settings of this step only (both targets).
     env: &'static [(&'static str, &'static str)],
     moodle: Moodle,
-    /// The step is a file run again: it must change nothing on SQLite (every other step must
-    /// change something, or it would compare nothing new).
+    /// The step is a file run again: it must change nothing on SQLite and send no write to the
+    /// site (every other step must change something on SQLite, or it would compare nothing new).
     again: bool,
 }
 
@@ -592,10 +592,14 @@ fn run(scenario: Scenario) {
     let mut states = (EndState::default(), EndState::default());
     for (n, step) in scenario.steps.iter().enumerate() {
         let label = format!("step {} ({:?} {:?})", n + 1, step.tool, step.csv);
+        let writes = moodle_writes(&moodle);
         let a = sqlite.run(n + 1, step, scenario.env);
         let b = moodle.run(n + 1, step, scenario.env);
         let changed = sqlite.lms.journalled(a.ran.run_id()) > 0;
         assert_eq!(changed, !step.again, "{label}: changes on SQLite: {changed}\n{}", a.shown());
+        if step.again {
+            assert_eq!(moodle_writes(&moodle), writes, "{label}: writes were sent to the site\n{}", b.shown());
+        }
         assert_same_outcomes(&label, step, &a, &b);
         if let Moodle::Differs { sqlite_only: f, .. } = &step.moodle {
             sqlite_only.push(*f);
@@ -813,6 +817,12 @@ fn on_sample_site(steps: Vec<Step>) -> Scenario {
     Scenario::new(SAMPLE_COURSES, std::iter::once(users(PEOPLE)).chain(steps).collect())
 }
 
+/// The second file of `users_enrolling`: other roles, dates (one to come) and courses.
+const REENROLLED: &str = "username;firstname;lastname;email;idnumber;course1;role1;enrol1;start1;end1;group1;course2;role2\n\
+     john.doe;John;Doe;johndoe@foo.com;U0001;TESTCOURSE1;editingteacher;manual;2027-10-01 08:00;;TEACHERS;TESTCOURSE3;editingteacher\n\
+     amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;TESTCOURSE1;teacher;manual;;;GROUPB;TESTCOURSE2;student\n\
+     jack.duf;Jack;Duff;jack.duff@foo.com;U0003;TESTCOURSE1;;sync;;1830000000;GROUPA;;\n";
+
 /// Accounts created with enrolments in their lines (courseN, roleN, enrolN, startN, endN,
 /// groupN), then the same accounts with other roles, dates and a further course.
 fn users_enrolling() -> Scenario {
@@ -825,12 +835,9 @@ fn users_enrolling() -> Scenario {
                  amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;TESTCOURSE1;student;manual;;;GROUPA;;\n\
                  jack.duf;Jack;Duff;jack.duff@foo.com;U0003;TESTCOURSE1;;sync;;;GROUPA;TESTCOURSE3;student\n",
             ),
-            users(
-                "username;firstname;lastname;email;idnumber;course1;role1;enrol1;start1;end1;group1;course2;role2\n\
-                 john.doe;John;Doe;johndoe@foo.com;U0001;TESTCOURSE1;editingteacher;manual;2027-10-01 08:00;;TEACHERS;TESTCOURSE3;editingteacher\n\
-                 amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;TESTCOURSE1;teacher;manual;;;GROUPB;TESTCOURSE2;student\n\
-                 jack.duf;Jack;Duff;jack.duff@foo.com;U0003;TESTCOURSE1;;sync;;1830000000;GROUPA;;\n",
-            ),
+            users(REENROLLED),
+            // Enrolments not active now (to start, or ended) read back as they were made.
+            users(REENROLLED).again(),
             // Deleting an account takes its enrolments, roles and memberships with it.
             users("username;firstname;lastname;deleted\njack.duf;Jack;Duff;1\n"),
             users(
@@ -840,6 +847,14 @@ fn users_enrolling() -> Scenario {
         ],
     )
 }
+
+/// The second file of `enrolments_manual`: a second role, new dates, dates that have passed.
+const REDATED: &str = "cmd;cid;uid;rolename;enrol;starttime;endtime\n\
+    add;TESTCOURSE1;U0002;teacher;manual;;\n\
+    add;TESTCOURSE1;U0001;editingteacher;manual;2027-10-01 08:00;\n\
+    add;TESTCOURSE2;U0003;student;manual;;1840000000\n\
+    add;TESTCOURSE3;U0005;student;manual;;\n\
+    add;TESTCOURSE3;U0002;student;manual;1600000000;1700000000\n";
 
 /// Manual enrolments added with and without dates, given a second role and new dates, a role
 /// shifted, then roles and enrolments deleted.
@@ -854,13 +869,9 @@ fn enrolments_manual() -> Scenario {
                  add;TESTCOURSE2;U0004;teacher;manual;;\n\
                  add;TESTCOURSE3;U0005;student;manual;;1830000000\n",
         ),
-        enrols(
-            "cmd;cid;uid;rolename;enrol;starttime;endtime\n\
-                 add;TESTCOURSE1;U0002;teacher;manual;;\n\
-                 add;TESTCOURSE1;U0001;editingteacher;manual;2027-10-01 08:00;\n\
-                 add;TESTCOURSE2;U0003;student;manual;;1840000000\n\
-                 add;TESTCOURSE3;U0005;student;manual;;\n",
-        ),
+        enrols(REDATED),
+        // Enrolments not active now (to start, or ended) read back as they were made.
+        enrols(REDATED).again(),
         enrols(
             "cmd;cid;uid;rolename;enrol\n\
                  shift;TESTCOURSE1;U0003;teacher;manual\n\
