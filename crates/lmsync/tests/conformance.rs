@@ -401,6 +401,8 @@ impl Step {
 struct Scenario {
     /// Course shortnames that exist before the first step.
     courses: &'static [&'static str],
+    /// Cohorts (idnumber, name) that exist before the first step.
+    cohorts: &'static [(&'static str, &'static str)],
     /// Settings of every step (both targets).
     env: &'static [(&'static str, &'static str)],
     steps: Vec<Step>,
@@ -411,7 +413,12 @@ struct Scenario {
 
 impl Scenario {
     fn new(courses: &'static [&'static str], steps: Vec<Step>) -> Scenario {
-        Scenario { courses, env: &[], steps, rerun: None }
+        Scenario { courses, cohorts: &[], env: &[], steps, rerun: None }
+    }
+
+    fn with_cohorts(mut self, cohorts: &'static [(&'static str, &'static str)]) -> Scenario {
+        self.cohorts = cohorts;
+        self
     }
 
     fn env(mut self, env: &'static [(&'static str, &'static str)]) -> Scenario {
@@ -489,6 +496,35 @@ impl Side {
                     ])
                 }));
                 client.call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
+            }
+        }
+    }
+
+    /// Creates system cohorts: a cohorts file through lmsync on SQLite,
+    /// `core_cohort_create_cohorts` on the site.
+    fn create_cohorts(&self, cohorts: &[(&str, &str)]) {
+        if cohorts.is_empty() {
+            return;
+        }
+        match &self.fake {
+            None => {
+                let mut csv = String::from("cmd;cname;cidnumber\n");
+                for (idnumber, name) in cohorts {
+                    csv.push_str(&format!("add;{name};{idnumber}\n"));
+                }
+                let r = self.lms.cohorts_file("members", "setup-cohorts.csv", csv, &[]);
+                assert_eq!(r.code, 0, "setting up cohorts: {}", r.all());
+            }
+            Some(fake) => {
+                let client = MoodleClient::new(&fake.url(), &fake.token(), ClientOptions::default()).unwrap();
+                let list = Param::list(cohorts.iter().map(|(idnumber, name)| {
+                    Param::obj([
+                        ("categorytype", Param::obj([("type", Param::from("system")), ("value", Param::from(""))])),
+                        ("name", Param::from(*name)),
+                        ("idnumber", Param::from(*idnumber)),
+                    ])
+                }));
+                client.call("core_cohort_create_cohorts", &Params::new().with("cohorts", list)).unwrap();
             }
         }
     }
@@ -586,8 +622,10 @@ fn run(scenario: Scenario) {
     let window = Window { from: unix_now() - 1 };
     let mut sqlite = Side::sqlite();
     let mut moodle = Side::moodle();
-    sqlite.create_courses(scenario.courses);
-    moodle.create_courses(scenario.courses);
+    for side in [&sqlite, &moodle] {
+        side.create_courses(scenario.courses);
+        side.create_cohorts(scenario.cohorts);
+    }
     let mut sqlite_only: Vec<fn(&mut EndState)> = Vec::new();
     let mut states = (EndState::default(), EndState::default());
     for (n, step) in scenario.steps.iter().enumerate() {
@@ -667,6 +705,7 @@ scenarios! {
     users_renamed_reauthenticated_with_passwords => users_other_fields();
     users_with_a_field_moodle_does_not_keep => users_url();
     users_deleted_then_back_in_a_file => users_back();
+    users_joining_cohorts => users_cohorts();
     users_with_enrolment_columns => users_enrolling();
     enrolments_add_dates_shift_del => enrolments_manual();
     enrolments_through_sync => enrolments_sync();
@@ -789,6 +828,40 @@ fn users_back() -> Scenario {
         ],
     )
     .env(BY_USERNAME)
+}
+
+/// Accounts joining cohorts through the `cohort` column (by name) or `cohortid` (idnumber).
+fn users_cohorts() -> Scenario {
+    Scenario::new(
+        &[],
+        vec![
+            users(
+                "username;firstname;lastname;email;idnumber;cohort;cohortid\n\
+                 john.doe;John;Doe;johndoe@foo.com;U0001;Teachers;COH001\n\
+                 amelie.dupont;Amélie;Dupont;adupont@foo.com;U0002;Students;\n\
+                 jack.duf;Jack;Duff;jack.duff@foo.com;U0003;;\n",
+            ),
+            users(
+                "username;firstname;lastname;email;idnumber;cohort\n\
+                 jack.duf;Jack;Duff;jack.duff@foo.com;U0003;Students\n\
+                 john.doe;John;Doe;johndoe@foo.com;U0001;Students\n",
+            ),
+            // A cohort no one has made: the embedded store creates it in the system context.
+            users(
+                "username;firstname;lastname;email;idnumber;cohort;cohortid\n\
+                 yyang;Yum;Yang;yyang@foo.com;U0005;Tutors;COH003\n",
+            )
+            .moodle_refuses(
+                &[2],
+                "cohort.not_found",
+                "the Moodle target creates no cohort for the cohort column: the account is made, joining fails",
+                |st| {
+                    st.cohorts.remove(&("COH003".into(), "Tutors".into())).expect("Tutors made on SQLite");
+                },
+            ),
+        ],
+    )
+    .with_cohorts(&[("COH001", "Teachers"), ("COH002", "Students")])
 }
 
 /// The accounts of the enrolment scenarios: upstream's five sample people with their idnumbers
