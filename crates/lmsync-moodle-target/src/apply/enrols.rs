@@ -74,6 +74,9 @@ pub(crate) fn apply(
     let student = t.settings.role_id("student").unwrap_or(5);
     let mut plan = Plan::default();
     let mut uses_sync = false;
+    // Group steps in line order, and the groups each (course, user) holds after them.
+    let mut memberships: Vec<(usize, (i64, String, i64), bool)> = Vec::new();
+    let mut held: HashMap<(i64, i64), Vec<String>> = HashMap::new();
     for s in &steps {
         let member = t.rosters.get(&s.course).and_then(|r| r.members.get(&s.user)).cloned().unwrap_or_default();
         // The enrol call assigns a role too: the line's own when it assigns one.
@@ -123,11 +126,22 @@ pub(crate) fn apply(
                 }
                 EnrolOp::CreateGroup { name } => plan.create_groups.push((s.change, (s.course, name.clone()))),
                 EnrolOp::AddMember { group, .. } => {
-                    plan.add_members.push((s.change, (s.course, group.clone(), s.user)))
+                    let held = held.entry((s.course, s.user)).or_insert_with(|| member.groups.clone());
+                    if !held.contains(group) {
+                        held.push(group.clone());
+                    }
+                    memberships.push((s.change, (s.course, group.clone(), s.user), true));
                 }
                 EnrolOp::RemoveMembers { group, .. } => {
-                    for g in member.groups.iter().filter(|g| group.as_ref().is_none_or(|want| want == *g)) {
-                        plan.remove_members.push((s.change, (s.course, g.clone(), s.user)));
+                    // The groups held now: the roster's, with what earlier lines of the chunk did.
+                    let held = held.entry((s.course, s.user)).or_insert_with(|| member.groups.clone());
+                    let gone: Vec<String> = match group {
+                        Some(g) => vec![g.clone()],
+                        None => held.clone(),
+                    };
+                    held.retain(|g| !gone.contains(g));
+                    for g in gone {
+                        memberships.push((s.change, (s.course, g, s.user), false));
                     }
                 }
                 EnrolOp::EnsureInstance { method }
@@ -139,6 +153,16 @@ pub(crate) fn apply(
                 }
                 EnrolOp::Assign { method: None, .. } | EnrolOp::Unassign { method: None, .. } => {}
             }
+        }
+    }
+    // Additions and removals go out in separate calls, additions first: only the last step of
+    // the chunk on each membership is sent, so that the chunk ends as its lines, in order, would.
+    let last: HashMap<&(i64, String, i64), usize> =
+        memberships.iter().enumerate().map(|(n, (_, key, _))| (key, n)).collect();
+    for (n, (change, key, add)) in memberships.iter().enumerate() {
+        if last[key] == n {
+            let list = if *add { &mut plan.add_members } else { &mut plan.remove_members };
+            list.push((*change, key.clone()));
         }
     }
     send(t, w, plan)?;

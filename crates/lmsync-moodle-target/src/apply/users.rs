@@ -111,6 +111,20 @@ fn create_item(u: &User, preferences: &[(String, String)]) -> Param {
     Param::Struct(s)
 }
 
+/// Why an account's `field` cannot be written: core Moodle's user functions have no such key.
+fn cannot_take(field: UserField) -> ChangeError {
+    ChangeError::new(
+        "moodle.unsupported",
+        format!("Moodle's web services cannot set an account's {}; leave that column out", field.name()),
+    )
+}
+
+/// A text field a new account may not have on Moodle: `core_user_create_users` has no key for
+/// it, so it would be dropped unseen and every later run would fail to change it.
+fn untakeable(u: &User) -> Option<UserField> {
+    [(UserField::Url, &u.url), (UserField::Icq, &u.icq)].into_iter().find(|(_, v)| !v.is_empty()).map(|(f, _)| f)
+}
+
 /// The update structure of an account's changed keys (password apart), or why Moodle cannot
 /// take them.
 fn update_item(u: &UserUpdate) -> Result<Option<Param>, ChangeError> {
@@ -118,12 +132,7 @@ fn update_item(u: &UserUpdate) -> Result<Option<Param>, ChangeError> {
     for (field, _, new) in &u.fields {
         match update_key(*field) {
             Some(key) => s.push((key.into(), value(new))),
-            None => {
-                return Err(ChangeError::new(
-                    "moodle.unsupported",
-                    format!("Moodle's web services cannot change an account's {}; leave that column out", field.name()),
-                ));
-            }
+            None => return Err(cannot_take(*field)),
         }
     }
     let custom: Vec<(String, String)> = u.profile.iter().map(|(k, _, v)| (k.clone(), v.clone())).collect();
@@ -168,6 +177,16 @@ fn warned(answer: &Value, w: &mut Work<'_>, items: &[(usize, (i64, Param))]) {
 pub(crate) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
     let site = t.site_key().to_string();
     // Creations.
+    let refused: Vec<(usize, UserField)> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::CreateUser { user, .. } => untakeable(user).map(|f| (i, f)),
+            _ => None,
+        })
+        .collect();
+    for (i, field) in refused {
+        w.fail(i, cannot_take(field));
+    }
     let creates: Vec<(usize, Param)> = w
         .each()
         .filter_map(|(i, c)| match &c.kind {

@@ -140,26 +140,35 @@ pub(crate) fn states(t: &mut MoodleTarget, pairs: &[(i64, i64)]) -> Result<Vec<E
             recorded.insert(*course, r);
         }
         let record = recorded.get(course).and_then(|r| r.get(user));
-        out.push(state_of(member, record));
+        out.push(state_of(member, record, now()));
     }
     Ok(out)
 }
 
-/// A participant as the planner sees them: enrolled through the method lmsync used (manual when
-/// someone else enrolled them), with the dates lmsync set (unknown dates read as 0), and roles
-/// held through that method.
-pub(crate) fn state_of(member: &Member, record: Option<&EnrolRecord>) -> EnrolState {
-    let status = i64::from(member.suspended);
-    let (method, timestart, timeend) = match record {
-        Some(r) => (r.method.clone(), r.timestart, r.timeend),
-        None => ("manual".to_string(), 0, 0),
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A participant as the planner sees them: with the status and dates lmsync set (unknown dates
+/// read as 0), enrolled through both manual and sync, and holding each role as both methods'
+/// own. On Moodle the two are one enrolment (sync is carried out through the manual instance),
+/// so a line naming either method finds it, and a file naming the other method afterwards does
+/// not enrol again (which would also reset its dates).
+pub(crate) fn state_of(member: &Member, record: Option<&EnrolRecord>, now: i64) -> EnrolState {
+    // `onlysuspended` lists every enrolment not active now: suspended ones, and also active ones
+    // whose start is still to come or whose end has passed. When lmsync made the enrolment active
+    // with such dates, that is what Moodle lists, not a suspension.
+    let outside_dates = |r: &EnrolRecord| r.timestart > now || (r.timeend != 0 && r.timeend <= now);
+    let status = match record {
+        Some(r) if member.suspended && r.status == 0 && outside_dates(r) => 0,
+        _ => i64::from(member.suspended),
     };
-    // Roles of an enrolment carried out as manual are plain roles, except for `sync`, whose
-    // roles the planner expects to be the method's own.
-    let component = if method == "manual" { String::new() } else { format!("enrol_{method}") };
+    let (timestart, timeend) = record.map_or((0, 0), |r| (r.timestart, r.timeend));
+    // Plain roles for manual; the planner expects a sync enrolment's roles to be its own.
+    let components = [String::new(), "enrol_sync".to_string()];
     EnrolState {
-        enrolments: vec![(method, status, timestart, timeend)],
-        roles: member.roles.iter().map(|r| (*r, component.clone())).collect(),
+        enrolments: ["manual", "sync"].iter().map(|m| (m.to_string(), status, timestart, timeend)).collect(),
+        roles: member.roles.iter().flat_map(|r| components.iter().map(move |c| (*r, c.clone()))).collect(),
         groups: member.groups.iter().map(|g| (g.clone(), String::new())).collect(),
     }
 }
@@ -169,15 +178,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_participant_reads_as_enrolled_through_the_method_lmsync_recorded() {
+    fn a_participant_reads_as_enrolled_through_manual_and_sync_alike() {
         let m = Member { suspended: true, roles: vec![5], groups: vec!["A".into()] };
-        let s = state_of(&m, None);
-        assert_eq!(s.enrolments, vec![("manual".into(), 1, 0, 0)]);
-        assert_eq!(s.roles, vec![(5, String::new())]);
+        let s = state_of(&m, None, 100);
+        assert_eq!(s.enrolments, vec![("manual".into(), 1, 0, 0), ("sync".into(), 1, 0, 0)]);
+        assert_eq!(s.roles, vec![(5, String::new()), (5, "enrol_sync".into())]);
         assert_eq!(s.groups, vec![("A".into(), String::new())]);
+        // The dates are those lmsync recorded, whichever of the two methods it named.
         let r = EnrolRecord { method: "sync".into(), status: 0, timestart: 7, timeend: 9 };
-        let s = state_of(&Member { roles: vec![5], ..Member::default() }, Some(&r));
-        assert_eq!(s.enrolments, vec![("sync".into(), 0, 7, 9)]);
-        assert_eq!(s.roles, vec![(5, "enrol_sync".into())]);
+        let s = state_of(&Member { roles: vec![5], ..Member::default() }, Some(&r), 8);
+        assert_eq!(s.enrolments, vec![("manual".into(), 0, 7, 9), ("sync".into(), 0, 7, 9)]);
+    }
+
+    #[test]
+    fn an_active_enrolment_outside_its_dates_is_not_read_as_suspended() {
+        // Moodle lists it among the suspended ones (not active now); lmsync made it active.
+        let listed = Member { suspended: true, roles: vec![5], groups: Vec::new() };
+        let status = |r: &EnrolRecord| state_of(&listed, Some(r), 100).enrolments[0].1;
+        let future = EnrolRecord { method: "manual".into(), status: 0, timestart: 200, timeend: 0 };
+        assert_eq!(status(&future), 0);
+        assert_eq!(status(&EnrolRecord { timestart: 0, timeend: 50, ..future.clone() }), 0);
+        // Within its dates, or suspended by lmsync, the listing is a suspension.
+        assert_eq!(status(&EnrolRecord { timestart: 50, ..future.clone() }), 1);
+        assert_eq!(status(&EnrolRecord { status: 1, ..future }), 1);
     }
 }
