@@ -49,6 +49,52 @@ pub(crate) fn forget_enrolment(conn: &Connection, site: &str, course: i64, user:
     Ok(())
 }
 
+/// The components of the group memberships lmsync made in a course, by (user, group name).
+pub(crate) fn course_memberships(
+    conn: &Connection,
+    site: &str,
+    course: i64,
+) -> rusqlite::Result<std::collections::HashMap<(i64, String), String>> {
+    conn.prepare_cached("SELECT user, groupname, component FROM moodle_group_members WHERE site = ?1 AND course = ?2")?
+        .query_map(params![site, course], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?
+        .collect()
+}
+
+/// Records a membership made for `component`; an empty component (no owner) is not kept.
+pub(crate) fn set_membership(
+    conn: &Connection,
+    site: &str,
+    course: i64,
+    user: i64,
+    group: &str,
+    component: &str,
+) -> rusqlite::Result<()> {
+    if component.is_empty() {
+        return forget_memberships(conn, site, course, user, Some(group));
+    }
+    conn.prepare_cached(
+        "INSERT INTO moodle_group_members (site, course, user, groupname, component) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (site, course, user, groupname) DO UPDATE SET component = excluded.component",
+    )?
+    .execute(params![site, course, user, group, component])?;
+    Ok(())
+}
+
+/// Forgets one membership of a user in a course, or all of them (`group` None).
+pub(crate) fn forget_memberships(
+    conn: &Connection,
+    site: &str,
+    course: i64,
+    user: i64,
+    group: Option<&str>,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "DELETE FROM moodle_group_members WHERE site = ?1 AND course = ?2 AND user = ?3 AND (?4 IS NULL OR groupname = ?4)",
+    )?
+    .execute(params![site, course, user, group])?;
+    Ok(())
+}
+
 /// A recorded hash.
 pub(crate) fn hash(conn: &Connection, table: Hashes, site: &str, user: i64) -> rusqlite::Result<Option<String>> {
     conn.prepare_cached(&format!("SELECT hash FROM {} WHERE site = ?1 AND user = ?2", table.name()))?
@@ -100,6 +146,14 @@ mod tests {
         assert_eq!(course_enrolments(conn, "https://a", 2).unwrap()[&3], later);
         forget_enrolment(conn, "https://a", 2, 3).unwrap();
         assert!(course_enrolments(conn, "https://a", 2).unwrap().is_empty());
+        set_membership(conn, "https://a", 2, 3, "G1", "tool_sync").unwrap();
+        set_membership(conn, "https://a", 2, 3, "G2", "tool_sync").unwrap();
+        set_membership(conn, "https://a", 2, 3, "G2", "").unwrap();
+        let m = course_memberships(conn, "https://a", 2).unwrap();
+        assert_eq!(m.get(&(3, "G1".to_string())).map(String::as_str), Some("tool_sync"));
+        assert_eq!(m.len(), 1, "a membership without owner is not kept");
+        forget_memberships(conn, "https://a", 2, 3, None).unwrap();
+        assert!(course_memberships(conn, "https://a", 2).unwrap().is_empty());
         set_hash(conn, Hashes::Passwords, "https://a", 3, "abc").unwrap();
         set_hash(conn, Hashes::Passwords, "https://a", 3, "def").unwrap();
         assert_eq!(hash(conn, Hashes::Passwords, "https://a", 3).unwrap().as_deref(), Some("def"));

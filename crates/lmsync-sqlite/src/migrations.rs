@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_cohorts.sql"),
     include_str!("migrations/008_access.sql"),
     include_str!("migrations/009_moodle_records.sql"),
+    include_str!("migrations/010_moodle_group_members.sql"),
 ];
 
 /// Brings the database schema up to date, each migration in its own write transaction. The

@@ -850,14 +850,6 @@ fn users_cohorts() -> Scenario {
             users(
                 "username;firstname;lastname;email;idnumber;cohort;cohortid\n\
                  yyang;Yum;Yang;yyang@foo.com;U0005;Tutors;COH003\n",
-            )
-            .moodle_refuses(
-                &[2],
-                "cohort.not_found",
-                "the Moodle target creates no cohort for the cohort column: the account is made, joining fails",
-                |st| {
-                    st.cohorts.remove(&("COH003".into(), "Tutors".into())).expect("Tutors made on SQLite");
-                },
             ),
         ],
     )
@@ -1035,17 +1027,6 @@ fn enrolments_protected_groups() -> Scenario {
             "cmd;cid;uid;rolename;enrol;gcmd;g1\n\
              add;TESTCOURSE1;U0001;editingteacher;manual;greplace;GROUP1B\n\
              add;TESTCOURSE1;U0004;student;manual;gdel;GROUP1A\n",
-        )
-        .moodle_reports(
-            &[2, 3],
-            "unchanged",
-            "",
-            "Moodle's web services cannot mark a membership as lmsync's (component tool_sync), so on Moodle lmsync's memberships read as anyone's and replace and delete leave them",
-            |st| {
-                let group1a = st.groups.get_mut(&("TESTCOURSE1".into(), "GROUP1A".into())).expect("GROUP1A");
-                group1a.insert("john.doe".into());
-                group1a.insert("ggrass".into());
-            },
         ),
     ])
     .env(&[("LMSYNC_ENROLS__PROTECT_GROUPS", "true")])
@@ -1119,15 +1100,7 @@ fn courses_create() -> Scenario {
 
 /// Upstream's groups and groupings sample.
 fn groups_definitions() -> Scenario {
-    on_sample_site(vec![fixture(Tool::Groups("groups"), "groups.csv").moodle_refuses(
-        &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11],
-        NOT_BUILT,
-        "groups and groupings are not written to Moodle yet",
-        |st| {
-            st.groups.clear();
-            st.groupings.clear();
-        },
-    )])
+    on_sample_site(vec![fixture(Tool::Groups("groups"), "groups.csv")])
 }
 
 /// Upstream's cohort sample, users named by idnumber (the GROUPEDUSERS lines name users that do
@@ -1135,9 +1108,6 @@ fn groups_definitions() -> Scenario {
 fn cohorts_members() -> Scenario {
     on_sample_site(vec![
         fixture(Tool::Cohorts("members"), "cohort_create_sample.csv")
-            .env(&[("LMSYNC_COHORTS__USER_IDENTIFIER", "idnumber")])
-            .moodle_refuses(&[2, 3, 4, 5, 6, 7, 8, 9], NOT_BUILT, "cohorts are not written to Moodle yet", |st| {
-                st.cohorts.clear()
-            }),
+            .env(&[("LMSYNC_COHORTS__USER_IDENTIFIER", "idnumber")]),
     ])
 }

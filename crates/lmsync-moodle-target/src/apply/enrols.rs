@@ -77,6 +77,17 @@ pub(crate) fn apply(
     // Group steps in line order, and the groups each (course, user) holds after them.
     let mut memberships: Vec<(usize, (i64, String, i64), bool)> = Vec::new();
     let mut held: HashMap<(i64, i64), Vec<String>> = HashMap::new();
+    // Who owns each membership: lmsync's records (Moodle keeps no owner), and this chunk's adds.
+    let site = t.site_key().to_string();
+    let mut owners: HashMap<(i64, i64, String), String> = HashMap::new();
+    let mut known: BTreeSet<i64> = BTreeSet::new();
+    for s in &steps {
+        if known.insert(s.course) {
+            let recorded = records::course_memberships(t.local.connection(), &site, s.course).map_err(local_failure)?;
+            owners.extend(recorded.into_iter().map(|((user, group), c)| ((s.course, user, group), c)));
+        }
+    }
+    let mut owner_of: HashMap<(i64, String, i64), String> = HashMap::new();
     for s in &steps {
         let member = t.rosters.get(&s.course).and_then(|r| r.members.get(&s.user)).cloned().unwrap_or_default();
         // The enrol call assigns a role too: the line's own when it assigns one.
@@ -125,19 +136,29 @@ pub(crate) fn apply(
                     }
                 }
                 EnrolOp::CreateGroup { name } => plan.create_groups.push((s.change, (s.course, name.clone()))),
-                EnrolOp::AddMember { group, .. } => {
+                EnrolOp::AddMember { group, component } => {
+                    owner_of.insert((s.course, group.clone(), s.user), component.clone());
                     let held = held.entry((s.course, s.user)).or_insert_with(|| member.groups.clone());
                     if !held.contains(group) {
                         held.push(group.clone());
                     }
                     memberships.push((s.change, (s.course, group.clone(), s.user), true));
                 }
-                EnrolOp::RemoveMembers { group, .. } => {
+                EnrolOp::RemoveMembers { group, component } => {
                     // The groups held now: the roster's, with what earlier lines of the chunk did.
                     let held = held.entry((s.course, s.user)).or_insert_with(|| member.groups.clone());
+                    // Only the memberships of `component`, when the line names one.
+                    let owned = |g: &String| {
+                        component.as_ref().is_none_or(|c| {
+                            owner_of
+                                .get(&(s.course, g.clone(), s.user))
+                                .or_else(|| owners.get(&(s.course, s.user, g.clone())))
+                                == Some(c)
+                        })
+                    };
                     let gone: Vec<String> = match group {
                         Some(g) => vec![g.clone()],
-                        None => held.clone(),
+                        None => held.iter().filter(|g| owned(g)).cloned().collect(),
                     };
                     held.retain(|g| !gone.contains(g));
                     for g in gone {
@@ -165,7 +186,7 @@ pub(crate) fn apply(
             list.push((*change, key.clone()));
         }
     }
-    send(t, w, plan)?;
+    send(t, w, plan, &owner_of)?;
     for s in &steps {
         if w.alive(s.change) {
             let after = serde_json::to_string(s.ops).ok();
@@ -210,7 +231,13 @@ fn course_context(course: i64, user: i64, role: i64) -> Param {
     ])
 }
 
-fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync_core::target::TargetError> {
+/// Sends the plan's calls in order. `owners`: the component each added membership is made for.
+fn send(
+    t: &mut MoodleTarget,
+    w: &mut Work<'_>,
+    plan: Plan,
+    owners: &HashMap<(i64, String, i64), String>,
+) -> Result<(), lmsync_core::target::TargetError> {
     let site = t.site_key().to_string();
 
     let enrol: Vec<(usize, Enrolment)> = live(w, plan.enrol);
@@ -335,7 +362,12 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
     let add = membership(t, w, plan.add_members)?;
     let done = write(&t.client, "core_group_add_group_members", &add, members, &mut w.failures)?;
     for ((_, (_, user, course, name)), ok) in add.iter().zip(&done) {
-        if let (Some(_), Some(m)) = (ok, member(t, *course, *user))
+        if ok.is_none() {
+            continue;
+        }
+        let component = owners.get(&(*course, name.clone(), *user)).map_or("", String::as_str);
+        records::set_membership(t.local.connection(), &site, *course, *user, name, component).map_err(local_failure)?;
+        if let Some(m) = member(t, *course, *user)
             && !m.groups.contains(name)
         {
             m.groups.push(name.clone());
@@ -344,7 +376,11 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
     let remove = membership(t, w, plan.remove_members)?;
     let done = write(&t.client, "core_group_delete_group_members", &remove, members, &mut w.failures)?;
     for ((_, (_, user, course, name)), ok) in remove.iter().zip(&done) {
-        if let (Some(_), Some(m)) = (ok, member(t, *course, *user)) {
+        if ok.is_none() {
+            continue;
+        }
+        records::forget_memberships(t.local.connection(), &site, *course, *user, Some(name)).map_err(local_failure)?;
+        if let Some(m) = member(t, *course, *user) {
             m.groups.retain(|g| g != name);
         }
     }
@@ -367,6 +403,7 @@ fn send(t: &mut MoodleTarget, w: &mut Work<'_>, plan: Plan) -> Result<(), lmsync
     for ((_, (course, user)), ok) in unenrol.iter().zip(&done) {
         if ok.is_some() {
             records::forget_enrolment(t.local.connection(), &site, *course, *user).map_err(local_failure)?;
+            records::forget_memberships(t.local.connection(), &site, *course, *user, None).map_err(local_failure)?;
             // Moodle removes the roles and group memberships of a last enrolment with it.
             if let Some(r) = t.rosters.get_mut(course) {
                 r.members.remove(user);

@@ -342,16 +342,52 @@ fn join_cohorts(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetErro
         idnumbers: joins.iter().map(|(_, (j, _))| j.idnumber.clone()).filter(|s| !s.is_empty()).collect(),
         names: joins.iter().map(|(_, (j, _))| j.name.clone()).collect(),
     };
-    let cohorts = crate::lookups::cohorts::cohorts(t, &keys)?;
+    let mut cohorts = crate::lookups::cohorts::cohorts(t, &keys)?;
+    cohorts.sort_by_key(|c| c.id);
+    // As in the embedded store: the cohort of that name (the oldest), made when there is none,
+    // with the line's idnumber when no other cohort has it.
+    let mut missing: Vec<(usize, lmsync_model::CohortJoin)> = Vec::new();
+    for (i, (join, _)) in &joins {
+        if !cohorts.iter().any(|c| c.name == join.name) && !missing.iter().any(|(_, m)| m.name == join.name) {
+            missing.push((*i, join.clone()));
+        }
+    }
+    let created = write(
+        &t.client,
+        "core_cohort_create_cohorts",
+        &missing,
+        |items| {
+            Params::new().with(
+                "cohorts",
+                Param::list(items.iter().map(|(_, j)| {
+                    let taken = cohorts.iter().any(|c| c.idnumber == j.idnumber);
+                    Param::obj([
+                        ("categorytype", Param::obj([("type", Param::from("system")), ("value", Param::from(""))])),
+                        ("name", Param::from(j.name.as_str())),
+                        ("idnumber", Param::from(if taken { "" } else { j.idnumber.as_str() })),
+                    ])
+                })),
+            )
+        },
+        &mut w.failures,
+    )?;
+    for ((i, join), answer) in missing.iter().zip(&created) {
+        if let Some(a) = answer {
+            let id = int(a, "id");
+            cohorts.push(lmsync_model::Cohort { id, name: join.name.clone(), ..Default::default() });
+            let after = Some(serde_json::json!({ "name": join.name, "idnumber": text(a, "idnumber") }).to_string());
+            w.journal(*i, Entry { entity: "cohort", id, action: "create", before: None, after });
+        }
+    }
     let mut items = Vec::new();
     for (i, (join, user)) in joins {
-        let found = cohorts
-            .iter()
-            .find(|c| !join.idnumber.is_empty() && c.idnumber == join.idnumber)
-            .or_else(|| cohorts.iter().find(|c| c.name == join.name));
-        match found {
-            Some(c) => items.push((i, (c.id, user))),
-            None => w.fail(i, ChangeError::new("cohort.not_found", format!("no cohort \"{}\" on the site", join.name))),
+        match cohorts.iter().find(|c| c.name == join.name) {
+            Some(c) if w.alive(i) => items.push((i, (c.id, user))),
+            Some(_) => {}
+            None => w.fail(
+                i,
+                ChangeError::new("cohort.not_found", format!("cohort \"{}\" could not be made on the site", join.name)),
+            ),
         }
     }
     let answers = write(

@@ -129,6 +129,7 @@ pub(crate) fn states(t: &mut MoodleTarget, pairs: &[(i64, i64)]) -> Result<Vec<E
     load(t, &courses)?;
     let site = t.site_key().to_string();
     let mut recorded: HashMap<i64, HashMap<i64, EnrolRecord>> = HashMap::new();
+    let mut owners: HashMap<i64, HashMap<(i64, String), String>> = HashMap::new();
     let mut out = Vec::with_capacity(pairs.len());
     for (course, user) in pairs {
         let Some(member) = t.rosters.get(course).and_then(|r| r.members.get(user)) else {
@@ -136,11 +137,20 @@ pub(crate) fn states(t: &mut MoodleTarget, pairs: &[(i64, i64)]) -> Result<Vec<E
             continue;
         };
         if !recorded.contains_key(course) {
-            let r = records::course_enrolments(t.local.connection(), &site, *course).map_err(local_failure)?;
-            recorded.insert(*course, r);
+            let conn = t.local.connection();
+            recorded.insert(*course, records::course_enrolments(conn, &site, *course).map_err(local_failure)?);
+            owners.insert(*course, records::course_memberships(conn, &site, *course).map_err(local_failure)?);
         }
         let record = recorded.get(course).and_then(|r| r.get(user));
-        out.push(state_of(member, record, now()));
+        let mut state = state_of(member, record, now());
+        if let Some(owned) = owners.get(course) {
+            for (group, component) in &mut state.groups {
+                if let Some(c) = owned.get(&(*user, group.clone())) {
+                    component.clone_from(c);
+                }
+            }
+        }
+        out.push(state);
     }
     Ok(out)
 }
