@@ -2,7 +2,7 @@
 //! Each change carries its before/after values so the target can journal it as it applies.
 
 use crate::cohort::{BindingOp, CohortJoin, CohortOp, CohortRef};
-use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher};
+use crate::course::{Activity, CategoryRef, Course, InstanceState, ResetOptions, Section, Teacher, TemplateRef};
 use crate::enrol::EnrolOp;
 use crate::group::GroupOp;
 use crate::user::{FieldValue, User, UserField};
@@ -78,6 +78,9 @@ pub struct CourseWrite {
     /// With `replace_content`, existing activities (and sections past the new ones) are removed first.
     pub activities: Vec<Activity>,
     pub replace_content: bool,
+    /// Where `activities` come from, when a template gives them: a target that cannot receive
+    /// activities one by one copies them from there.
+    pub template: Option<TemplateRef>,
     pub self_enrol: Option<InstanceState>,
     pub guest: Option<InstanceState>,
     pub teachers: Vec<Teacher>,

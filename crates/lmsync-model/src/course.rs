@@ -74,6 +74,16 @@ pub enum CategoryRef {
     },
 }
 
+/// The template a course line copies its content from, as a target that copies content itself
+/// (rather than receiving the activities) needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateRef {
+    /// A course of the platform.
+    Course { id: i64, shortname: String },
+    /// A backup file (`.mbz`), as the line names it.
+    Backup(String),
+}
+
 /// The teacher of a course line: user, role shortname.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Teacher {

@@ -8,7 +8,8 @@ use crate::settings::CategoryIdentity;
 
 pub(super) struct Categories {
     by_id: HashMap<i64, Category>,
-    by_parent_name: HashMap<(Option<i64>, String), i64>,
+    /// Sibling names need not be unique: every category of a name under a parent.
+    by_parent_name: HashMap<(Option<i64>, String), Vec<i64>>,
     by_idnumber: HashMap<String, i64>,
 }
 
@@ -16,7 +17,7 @@ impl Categories {
     pub fn new(list: Vec<Category>) -> Self {
         let mut c = Categories { by_id: HashMap::new(), by_parent_name: HashMap::new(), by_idnumber: HashMap::new() };
         for cat in list {
-            c.by_parent_name.insert((cat.parent, cat.name.clone()), cat.id);
+            c.by_parent_name.entry((cat.parent, cat.name.clone())).or_default().push(cat.id);
             if !cat.idnumber.is_empty() {
                 c.by_idnumber.insert(cat.idnumber.clone(), cat.id);
             }
@@ -62,9 +63,11 @@ impl Categories {
                 }
                 let mut parent = None;
                 for name in &names {
-                    match self.by_parent_name.get(&(parent, name.clone())) {
-                        Some(id) => parent = Some(*id),
-                        None => return Ok(CategoryRef::Path { names, visible }),
+                    match self.by_parent_name.get(&(parent, name.clone())).map(Vec::as_slice) {
+                        Some([id]) => parent = Some(*id),
+                        // Missing, or several siblings of that name: the target finds (or
+                        // creates) the path itself, by its own rule for namesakes.
+                        _ => return Ok(CategoryRef::Path { names, visible }),
                     }
                 }
                 Ok(CategoryRef::Existing(parent.unwrap_or_default()))
@@ -114,5 +117,16 @@ mod tests {
         assert_eq!(c.resolve(CategoryIdentity::Idnumber, "MISC", true), Ok(CategoryRef::Existing(1)));
         assert!(c.resolve(CategoryIdentity::Idnumber, "NOPE", true).is_err());
         assert_eq!(c.path(4), "Miscellaneous/Tests");
+    }
+
+    #[test]
+    fn a_path_through_namesakes_is_left_to_the_target() {
+        let mut list = cats().by_id.into_values().collect::<Vec<_>>();
+        list.push(Category { id: 7, parent: Some(1), name: "Tests".into(), idnumber: String::new(), visible: true });
+        let c = Categories::new(list);
+        assert_eq!(
+            c.resolve(CategoryIdentity::Idname, "Miscellaneous/Tests", true),
+            Ok(CategoryRef::Path { names: vec!["Miscellaneous".into(), "Tests".into()], visible: true })
+        );
     }
 }

@@ -70,9 +70,17 @@ impl MetasTool {
         let current = self.links.get(&meta.id).and_then(|m| m.get(&master.id)).copied();
         if !add {
             return Ok(match current {
+                // A link the target does not list is removed all the same: a target that
+                // cannot list every link (Moodle lists none) may still hold it, and one that
+                // has no such link answers unchanged.
                 None => Planned {
-                    outcome: LineOutcome::new(row.line, Outcome::Unchanged, &key, "no such link"),
-                    change: None,
+                    outcome: LineOutcome::new(
+                        row.line,
+                        Outcome::Deleted,
+                        &key,
+                        "link removed if there was one; enrolments derived from it are removed",
+                    ),
+                    change: change(false),
                 },
                 Some(_) => {
                     self.links.entry(meta.id).or_default().remove(&master.id);

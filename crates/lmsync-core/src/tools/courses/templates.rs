@@ -3,6 +3,7 @@
 //! `.mbz` file inside the file area, read with the Moodle backup reader.
 
 use lmsync_mbz::{CourseStructure, Limits};
+use lmsync_model::course::TemplateRef;
 use lmsync_model::{Activity, Course, Section};
 use std::path::{Component, Path, PathBuf};
 
@@ -11,6 +12,8 @@ pub(super) struct Template {
     pub settings: Course,
     pub sections: Vec<Section>,
     pub activities: Vec<Activity>,
+    /// Where it was read from (passed on to targets that copy content themselves).
+    pub source: TemplateRef,
 }
 
 /// Where `lmsync courses backup` writes a course's backups, and templates look for them.
@@ -45,7 +48,7 @@ pub(super) fn settings_of(c: &Course) -> Course {
     }
 }
 
-pub(super) fn from_structure(s: CourseStructure) -> Template {
+pub(super) fn from_structure(s: CourseStructure, source: TemplateRef) -> Template {
     let settings = Course {
         format: if s.format.is_empty() { "topics".into() } else { s.format },
         summary: s.summary,
@@ -76,13 +79,14 @@ pub(super) fn from_structure(s: CourseStructure) -> Template {
                 visible: a.visible,
             })
             .collect(),
+        source,
     }
 }
 
 /// Reads a backup; errors carry the tool_sync code (-22 file missing, -24 unreadable archive).
 pub(super) fn read(path: &Path, shown: &str) -> Result<Template, (&'static str, String)> {
     lmsync_mbz::read_mbz(path, &Limits::default())
-        .map(from_structure)
+        .map(|s| from_structure(s, TemplateRef::Backup(shown.to_string())))
         .map_err(|e| ("course.template_backup", format!("template {shown}: error {}, {e}", e.code())))
 }
 

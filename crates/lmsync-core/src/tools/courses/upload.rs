@@ -3,6 +3,7 @@
 //! `courses.force_update`, updates existing ones (absent columns unchanged).
 
 use lmsync_csv::{ColumnRules, Columns};
+use lmsync_model::course::TemplateRef;
 use lmsync_model::{Change, ChangeKind, Course, CourseWrite, InstanceState, LineOutcome, Outcome, Section, Teacher};
 use std::collections::{BTreeMap, HashSet};
 
@@ -271,12 +272,14 @@ impl UploadTool {
                 ));
             }
         };
+        let source = TemplateRef::Course { id: course.id, shortname: course.shortname.clone() };
         if let Some(backup) = templates::newest_backup(&self.area_root, course.id) {
-            return templates::read(&backup, name);
+            // The course's own backup stands for it; the course remains the source to copy from.
+            return templates::read(&backup, name).map(|t| Template { source, ..t });
         }
         let (sections, activities) =
             target.course_content(course.id).map_err(|e| ("target.unavailable", e.to_string()))?;
-        Ok(Template { settings: templates::settings_of(course), sections, activities })
+        Ok(Template { settings: templates::settings_of(course), sections, activities, source })
     }
 
     fn plan_line(&mut self, row: &Row, data: &mut ChunkData, target: &mut dyn LmsTarget) -> Result<Planned, Refusal> {
@@ -343,6 +346,7 @@ impl UploadTool {
             None => None,
         };
         let mut course = new_course(self.clock.now());
+        let source = template.as_ref().map(|t| t.source.clone());
         let (base_sections, activities) = match template {
             Some(t) => {
                 // The template's settings first; the line's own values win.
@@ -376,6 +380,7 @@ impl UploadTool {
             sections,
             activities,
             replace_content: false,
+            template: source,
             self_enrol: w.self_enrol,
             guest: w.guest,
             teachers,
@@ -453,7 +458,7 @@ impl UploadTool {
         let template = match (&w.template, self.s.template_mode) {
             (Some(t), TemplateMode::Add | TemplateMode::Replace) => {
                 let t = self.template(t, data, target)?;
-                Some((t.sections, t.activities))
+                Some((t.sections, t.activities, t.source))
             }
             _ => None,
         };
@@ -463,8 +468,9 @@ impl UploadTool {
             target.course_content(c.id).map_err(|e| ("target.unavailable", e.to_string()))?
         };
         let mut replace = self.s.template_mode == TemplateMode::Replace && template.is_some();
+        let source = template.as_ref().map(|(_, _, s)| s.clone());
         let (sections, activities) = match template {
-            Some((t_sections, t_activities)) if replace => {
+            Some((t_sections, t_activities, _)) if replace => {
                 let sections = merge_sections(&t_sections, &w.topics, 0);
                 if sections == current && t_activities == current_activities {
                     // The course already is the template: replacing it again changes nothing.
@@ -474,7 +480,7 @@ impl UploadTool {
                     (sections, t_activities)
                 }
             }
-            Some((t_sections, t_activities)) => {
+            Some((t_sections, t_activities, _)) => {
                 let mut base = current.clone();
                 base.extend(t_sections.into_iter().filter(|s| !current.iter().any(|c| c.number == s.number)));
                 // Adding a template adds what the course does not have yet, so a re-run adds nothing.
@@ -545,6 +551,7 @@ impl UploadTool {
             before: Some(c),
             category,
             sections,
+            template: source.filter(|_| replace || !activities.is_empty()),
             activities,
             replace_content: replace,
             self_enrol: w.self_enrol,
