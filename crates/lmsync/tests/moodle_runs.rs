@@ -141,3 +141,32 @@ fn an_unreachable_site_refuses_the_run_and_keeps_the_input() {
     assert!(r.all().contains("cannot use the Moodle site"), "{}", r.all());
     assert!(file.exists(), "the input stays");
 }
+
+#[test]
+fn a_dry_run_sends_nothing_and_fails_the_lines_moodle_would_refuse() {
+    let (fake, lms) = site();
+    courses(&fake, &["TESTCOURSE1"]);
+    let file = lms.write("users.csv", USERS);
+    assert_eq!(lms.exec(&["run", "users", "--file", file.to_str().unwrap()]).code, 0);
+    let writes = fake.write_count();
+
+    // A new account with a web page (Moodle cannot set it), another without.
+    let users = "username;firstname;lastname;email;idnumber;url\n\
+        zoe;Zoé;Z;zoe@foo.com;U0010;https://zoe.example.org\n\
+        yan;Yan;Y;yan@foo.com;U0011;\n";
+    let file = lms.write("users.csv", users);
+    let r = lms.exec(&["run", "users", "--dry-run", "--file", file.to_str().unwrap()]);
+    assert_eq!(r.count("created"), 1, "{}", r.all());
+    assert_eq!(r.count("failed"), 1, "{}", r.all());
+    assert!(file.exists(), "a dry run leaves its input");
+
+    // Enrolments through a method Moodle cannot use fail; the others would be made.
+    let enrols = "cmd;cid;uid;rolename;enrol\n\
+        add;TESTCOURSE1;U0001;student;manual\n\
+        del;TESTCOURSE1;U0002;;self\n";
+    let file = lms.write("enrols.csv", enrols);
+    let r = lms.exec(&["run", "enrols", "--dry-run", "--file", file.to_str().unwrap()]);
+    assert_eq!(r.count("created"), 1, "{}", r.all());
+    assert_eq!(fake.write_count(), writes, "a dry run writes nothing to the site");
+    assert!(!fake.state().users.values().any(|u| u.username == "zoe" || u.username == "yan"));
+}

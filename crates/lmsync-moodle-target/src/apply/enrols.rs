@@ -65,6 +65,24 @@ pub(crate) fn apply(
     w: &mut Work<'_>,
     steps: &[Steps<'_>],
 ) -> Result<(), lmsync_core::target::TargetError> {
+    run(t, w, steps, false)
+}
+
+/// A dry run's checks: the steps are planned (lines Moodle would refuse fail), nothing is sent.
+pub(crate) fn rehearse(
+    t: &mut MoodleTarget,
+    w: &mut Work<'_>,
+    steps: &[Steps<'_>],
+) -> Result<(), lmsync_core::target::TargetError> {
+    run(t, w, steps, true)
+}
+
+fn run(
+    t: &mut MoodleTarget,
+    w: &mut Work<'_>,
+    steps: &[Steps<'_>],
+    dry: bool,
+) -> Result<(), lmsync_core::target::TargetError> {
     let steps: Vec<&Steps<'_>> = steps.iter().filter(|s| w.alive(s.change) && !s.ops.is_empty()).collect();
     if steps.is_empty() {
         return Ok(());
@@ -185,6 +203,9 @@ pub(crate) fn apply(
             let list = if *add { &mut plan.add_members } else { &mut plan.remove_members };
             list.push((*change, key.clone()));
         }
+    }
+    if dry {
+        return Ok(());
     }
     send(t, w, plan, &owner_of)?;
     for s in &steps {

@@ -114,24 +114,33 @@ pub(crate) fn apply(t: &mut MoodleTarget, run: i64, changes: &[Change]) -> Resul
         }
     }
     if t.rehearsal {
-        // A dry run sends nothing: each change is reported as it would be applied.
+        // A dry run sends nothing: what Moodle cannot do fails its line as it would, the rest is
+        // reported as it would be applied.
+        courses::rehearse(t, &mut w)?;
+        users::rehearse(&mut w);
+        let steps = enrol_steps(&w);
+        enrols::rehearse(t, &mut w, &steps)?;
         return Ok(rehearsed(&w));
     }
     courses::apply(t, &mut w)?;
     users::apply(t, &mut w)?;
     pictures::apply(t, &mut w)?;
     cohorts::apply(t, &mut w)?;
-    let steps: Vec<Steps> = w
-        .each()
-        .filter_map(|(i, c)| match &c.kind {
-            ChangeKind::Enrol { course, user, ops } => Some(Steps { change: i, course: *course, user: *user, ops }),
-            _ => None,
-        })
-        .collect();
+    let steps = enrol_steps(&w);
     enrols::apply(t, &mut w, &steps)?;
     groups::apply(t, &mut w)?;
     courses::apply_meta_links(t, &mut w)?;
     finish(t, run, w)
+}
+
+/// The steps of the chunk's enrolment lines.
+fn enrol_steps<'c>(w: &Work<'c>) -> Vec<Steps<'c>> {
+    w.each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::Enrol { course, user, ops } => Some(Steps { change: i, course: *course, user: *user, ops }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn rehearsed(w: &Work<'_>) -> ApplyResult {

@@ -157,6 +157,21 @@ fn password_refused(e: &lmsync_moodle::WsError) -> ChangeError {
     )
 }
 
+/// A dry run's checks: fields Moodle cannot set fail their line.
+pub(super) fn rehearse(w: &mut Work<'_>) {
+    let refused: Vec<(usize, ChangeError)> = w
+        .each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::CreateUser { user, .. } => untakeable(user).map(|f| (i, cannot_take(f))),
+            ChangeKind::UpdateUser(u) => update_item(u).err().map(|e| (i, e)),
+            _ => None,
+        })
+        .collect();
+    for (i, e) in refused {
+        w.fail(i, e);
+    }
+}
+
 /// Fails the changes a per-account warning of `core_user_update_users` names.
 fn warned(answer: &Value, w: &mut Work<'_>, items: &[(usize, (i64, Param))]) {
     for warning in list(answer, Some("warnings")) {

@@ -225,6 +225,28 @@ fn precheck(cw: &CourseWrite) -> Option<ChangeError> {
     None
 }
 
+/// The course lines of the chunk.
+fn course_lines<'c>(w: &Work<'c>) -> Vec<(usize, &'c CourseWrite)> {
+    w.each()
+        .filter_map(|(i, c)| match &c.kind {
+            ChangeKind::WriteCourse(cw) => Some((i, cw.as_ref())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A dry run's checks: what a course line cannot have on this site fails it (reads only).
+pub(super) fn rehearse(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    let lines = course_lines(w);
+    for (i, cw) in &lines {
+        if let Some(e) = precheck(cw) {
+            w.fail(*i, e);
+        }
+    }
+    content::precheck(t, w, &lines)?;
+    people::precheck(t, w, &lines)
+}
+
 pub(super) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
     let lines: Vec<(usize, &CourseWrite)> = w
         .each()
