@@ -11,9 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q -p lmsync -p lmsync-bench -p lmsync-moodle-fake
-lmsync=$PWD/target/release/lmsync
-gen=$PWD/target/release/lmsync-bench
-fakebin=$PWD/target/release/lmsync-moodle-fake
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release
+lmsync=$bin/lmsync
+gen=$bin/lmsync-bench
+fakebin=$bin/lmsync-moodle-fake
 users=${1:-10000}
 courses=${2:-5}
 latency=${3:-20}
