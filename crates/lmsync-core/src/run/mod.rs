@@ -384,12 +384,14 @@ impl Run<'_, '_> {
             }
             let Some(result) = results.next() else { break };
             match &result {
-                Ok(a) if p.outcome.outcome == Outcome::Created && a.id > 0 && !self.req.dry_run => {
-                    p.outcome.message = format!("{} (id {})", p.outcome.message, a.id);
-                }
+                // The target found it already as asked (a link that was there already): said
+                // before anything else, even of a planned creation.
                 Ok(a) if !a.changed => {
                     p.outcome.outcome = Outcome::Unchanged;
                     p.outcome.message = "no change".into();
+                }
+                Ok(a) if p.outcome.outcome == Outcome::Created && a.id > 0 && !self.req.dry_run => {
+                    p.outcome.message = format!("{} (id {})", p.outcome.message, a.id);
                 }
                 Ok(_) => {}
                 Err(e) => {
