@@ -44,6 +44,9 @@ pub struct MoodleTarget {
     rosters: HashMap<i64, Roster>,
     /// Groups of each course looked at: id, name (dropped when written).
     groups: HashMap<i64, Vec<lookups::groups::GroupRow>>,
+    /// The category of each cohort (None: the system), once asked (dropped when cohorts are
+    /// written).
+    cohort_categories: Option<HashMap<i64, Option<i64>>>,
     /// Run-level notes waiting to reach the report.
     notices: Vec<String>,
     /// Notices already given in this process (each is said once).
@@ -90,6 +93,7 @@ impl MoodleTarget {
             rehearsal: false,
             rosters: HashMap::new(),
             groups: HashMap::new(),
+            cohort_categories: None,
             notices: Vec::new(),
             said: Default::default(),
         })
@@ -237,6 +241,7 @@ impl LmsTarget for MoodleTarget {
         self.rehearsal = false;
         self.rosters.clear();
         self.groups.clear();
+        self.cohort_categories = None;
         Ok(())
     }
 

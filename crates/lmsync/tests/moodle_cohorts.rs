@@ -176,3 +176,23 @@ fn a_second_cohort_without_idnumber_fails_alone_saying_what_to_give() {
     assert!(r.stdout.contains("give it an idnumber"), "{}", r.all());
     assert_eq!(cohorts(&fake), [" | First | ", "C3 | Third | "]);
 }
+
+#[test]
+fn a_cohort_of_a_category_is_read_back_in_it_and_a_rerun_sends_no_write() {
+    let (fake, lms) = site();
+    // Category 1 is Moodle's install default "Category 1".
+    let file = "cmd;cname;cdescription;cidnumber;ccatcontext\n\
+        add;CATCOHORT;In a category;CAT001;1\n\
+        add;SITECOHORT;On the site;SITE001;0\n";
+    let r = run(&lms, "members", "cohorts.csv", file);
+    assert_eq!(r.count("created"), 2, "{}", r.all());
+    {
+        let st = fake.state();
+        let cat = st.cohorts.values().find(|c| c.idnumber == "CAT001").expect("made");
+        assert_eq!(Some(cat.contextid), st.context_id(40, 1), "in the category's context");
+    }
+    let writes = fake.write_count();
+    let r = run(&lms, "members", "cohorts.csv", file);
+    assert_eq!(r.count("unchanged"), 2, "{}", r.all());
+    assert_eq!(fake.write_count(), writes, "nothing was written the second time");
+}

@@ -125,6 +125,12 @@ pub(crate) fn apply(t: &mut MoodleTarget, run: i64, changes: &[Change]) -> Resul
     courses::apply(t, &mut w)?;
     users::apply(t, &mut w)?;
     pictures::apply(t, &mut w)?;
+    // Cohorts written (or made for a cohort column) may sit in other contexts: asked again.
+    if changes.iter().any(|c| {
+        matches!(c.kind, ChangeKind::Cohort { .. } | ChangeKind::CreateUser { .. } | ChangeKind::UpdateUser(_))
+    }) {
+        t.cohort_categories = None;
+    }
     cohorts::apply(t, &mut w)?;
     let steps = enrol_steps(&w);
     enrols::apply(t, &mut w, &steps)?;

@@ -12,20 +12,65 @@ use crate::{MoodleTarget, stop};
 
 const PER_CALL: usize = 100;
 
+pub(crate) const SEARCH: &str = "core_cohort_search_cohorts";
+
+/// Every cohort of the site, with its category.
 pub(crate) fn all(t: &mut MoodleTarget) -> Result<Vec<Cohort>, TargetError> {
     let answer = t.client.call_raw("core_cohort_get_cohorts", &Params::new()).map_err(stop)?;
-    Ok(list(&answer, None)
+    let mut cohorts: Vec<Cohort> = list(&answer, None)
         .iter()
         .map(|c| Cohort {
             id: int(c, "id"),
             name: text(c, "name"),
             idnumber: text(c, "idnumber"),
             description: text(c, "description"),
-            // Moodle lists no context of a cohort: all read as system cohorts.
             category: None,
             component: String::new(),
         })
-        .collect())
+        .collect();
+    let categories = categories(t, &cohorts)?;
+    for c in &mut cohorts {
+        c.category = categories.get(&c.id).copied().flatten();
+    }
+    Ok(cohorts)
+}
+
+/// The ids of the cohorts `core_cohort_search_cohorts` lists in one context (its own only).
+fn in_context(t: &MoodleTarget, level: &str, instance: i64) -> Result<Vec<i64>, TargetError> {
+    let context = Param::obj([("contextlevel", Param::from(level)), ("instanceid", Param::from(instance))]);
+    let params = Params::new()
+        .with("query", "")
+        .with("context", context)
+        .with("includes", "self")
+        .with("limitfrom", 0i64)
+        .with("limitnum", 0i64);
+    let answer = t.client.call_raw(SEARCH, &params).map_err(stop)?;
+    Ok(list(&answer, Some("cohorts")).iter().map(|c| int(c, "id")).collect())
+}
+
+/// The category of each cohort (None: the system). `core_cohort_get_cohorts` does not say;
+/// the search function does, context by context: the system's first, then, only when some
+/// cohorts are elsewhere, each category's. Without the search function, all read as system
+/// cohorts.
+fn categories(t: &mut MoodleTarget, cohorts: &[Cohort]) -> Result<HashMap<i64, Option<i64>>, TargetError> {
+    if let Some(known) = &t.cohort_categories
+        && cohorts.iter().all(|c| known.contains_key(&c.id))
+    {
+        return Ok(known.clone());
+    }
+    if !t.site.has_function(SEARCH) || cohorts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut out: HashMap<i64, Option<i64>> = in_context(t, "system", 0)?.into_iter().map(|id| (id, None)).collect();
+    if cohorts.iter().any(|c| !out.contains_key(&c.id)) {
+        for category in crate::lookups::courses::categories(t)? {
+            for id in in_context(t, "coursecat", category.id)? {
+                out.insert(id, Some(category.id));
+            }
+        }
+    }
+    t.cohort_categories = Some(out.clone());
+    Ok(out)
 }
 
 /// Every cohort matching any key.
