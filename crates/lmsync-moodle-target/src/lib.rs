@@ -44,6 +44,10 @@ pub struct MoodleTarget {
     rosters: HashMap<i64, Roster>,
     /// Groups of each course looked at: id, name (dropped when written).
     groups: HashMap<i64, Vec<lookups::groups::GroupRow>>,
+    /// Courses found by shortname or idnumber (dropped when courses are written).
+    course_keys: HashMap<(&'static str, String), Vec<Course>>,
+    /// The enrolment methods of each course looked at (dropped when courses are written).
+    instances: HashMap<i64, Vec<(String, bool)>>,
     /// The category of each cohort (None: the system), once asked (dropped when cohorts are
     /// written).
     cohort_categories: Option<HashMap<i64, Option<i64>>>,
@@ -94,6 +98,8 @@ impl MoodleTarget {
             rosters: HashMap::new(),
             groups: HashMap::new(),
             cohort_categories: None,
+            instances: HashMap::new(),
+            course_keys: HashMap::new(),
             notices: Vec::new(),
             said: Default::default(),
         })
@@ -242,6 +248,8 @@ impl LmsTarget for MoodleTarget {
         self.rosters.clear();
         self.groups.clear();
         self.cohort_categories = None;
+        self.instances.clear();
+        self.course_keys.clear();
         Ok(())
     }
 

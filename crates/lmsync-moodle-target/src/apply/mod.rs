@@ -122,6 +122,13 @@ pub(crate) fn apply(t: &mut MoodleTarget, run: i64, changes: &[Change]) -> Resul
         enrols::rehearse(t, &mut w, &steps)?;
         return Ok(rehearsed(&w));
     }
+    // Course lines may change a course's enrolment methods (teachers, meta links): read again.
+    if changes.iter().any(|c| {
+        matches!(c.kind, ChangeKind::WriteCourse(_) | ChangeKind::DeleteCourse { .. } | ChangeKind::MetaLink { .. })
+    }) {
+        t.instances.clear();
+        t.course_keys.clear();
+    }
     courses::apply(t, &mut w)?;
     users::apply(t, &mut w)?;
     pictures::apply(t, &mut w)?;

@@ -55,29 +55,41 @@ pub(crate) fn courses(t: &mut MoodleTarget, keys: &CourseKeys) -> Result<Vec<Cou
         .chunks(IDS_PER_CALL)
         .map(|ids| by("ids", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")))
         .collect();
-    let mut seen_keys = std::collections::HashSet::new();
-    for s in &keys.shortnames {
-        if !s.is_empty() && seen_keys.insert(("shortname", s.clone())) {
-            calls.push(by("shortname", s.clone()));
+    let id_calls = calls.len();
+    // Shortnames and idnumbers take one call each: the answers are kept until a course is
+    // written, so the next chunks naming the same courses ask nothing.
+    let mut found: Vec<Course> = Vec::new();
+    let mut asked: Vec<(&'static str, String)> = Vec::new();
+    let named = keys.shortnames.iter().map(|s| ("shortname", s)).chain(keys.idnumbers.iter().map(|s| ("idnumber", s)));
+    for (field, value) in named {
+        let key = (field, value.clone());
+        if value.is_empty() || asked.contains(&key) {
+            continue;
         }
-    }
-    for s in &keys.idnumbers {
-        if !s.is_empty() && seen_keys.insert(("idnumber", s.clone())) {
-            calls.push(by("idnumber", s.clone()));
-        }
-    }
-    let answers = read_all(&t.client, BY_FIELD, calls).map_err(stop)?;
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for answer in &answers {
-        for c in list(answer, Some("courses")) {
-            let course = course_from(c);
-            if course.id != t.site.siteid && seen.insert(course.id) {
-                out.push(course);
+        match t.course_keys.get(&key) {
+            Some(known) => found.extend(known.iter().cloned()),
+            None => {
+                calls.push(by(field, value.clone()));
+                asked.push(key);
             }
         }
     }
-    Ok(out)
+    let answers = read_all(&t.client, BY_FIELD, calls).map_err(stop)?;
+    let site = t.site.siteid;
+    let courses_of = |answer: &Value| -> Vec<Course> {
+        list(answer, Some("courses")).iter().map(course_from).filter(|c| c.id != site).collect()
+    };
+    for answer in &answers[..id_calls] {
+        found.extend(courses_of(answer));
+    }
+    for (key, answer) in asked.into_iter().zip(&answers[id_calls..]) {
+        let courses = courses_of(answer);
+        found.extend(courses.iter().cloned());
+        t.course_keys.insert(key, courses);
+    }
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|c| seen.insert(c.id));
+    Ok(found)
 }
 
 /// Which of the courses `ids` have an enabled enrolment instance of `method`

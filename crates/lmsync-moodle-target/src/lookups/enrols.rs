@@ -109,6 +109,9 @@ pub(crate) fn roster(t: &mut MoodleTarget, course: i64) -> Result<Roster, Target
 /// have an enabled instance (`enrollmentmethods`); `manual` is where lmsync enrols, and `sync`
 /// is carried out as manual (DECISIONS §5), so both are always there.
 pub(crate) fn instances(t: &mut MoodleTarget, course: i64) -> Result<Vec<(String, bool)>, TargetError> {
+    if let Some(known) = t.instances.get(&course) {
+        return Ok(known.clone());
+    }
     let params = Params::new().with("field", "id").with("value", course.to_string());
     let answer = t.client.call_raw("core_course_get_courses_by_field", &params).map_err(stop)?;
     let mut out = vec![("manual".to_string(), true), ("sync".to_string(), true)];
@@ -120,6 +123,7 @@ pub(crate) fn instances(t: &mut MoodleTarget, course: i64) -> Result<Vec<(String
             }
         }
     }
+    t.instances.insert(course, out.clone());
     Ok(out)
 }
 
