@@ -170,6 +170,12 @@ fn the_cohort_samples_run_on_the_site_and_a_rerun_sends_no_write() {
 fn a_second_cohort_without_idnumber_fails_alone_saying_what_to_give() {
     let (fake, lms) = site();
     let file = "cmd;cname;userid;cidnumber\nadd;First;U0001;\nadd;Second;U0002;\nadd;Third;U0003;C3\n";
+    // A dry run already says so, and sends nothing.
+    let writes = fake.write_count();
+    let dry = lms.run_cohorts("members", &lms.write("cohorts.csv", file), &["--dry-run"]);
+    assert_eq!(dry.count("created"), 2, "{}", dry.all());
+    assert_eq!(dry.count("failed"), 1, "{}", dry.all());
+    assert_eq!(fake.write_count(), writes);
     let r = run(&lms, "members", "cohorts.csv", file);
     assert_eq!(r.count("created"), 2, "{}", r.all());
     assert_eq!(r.count("failed"), 1, "{}", r.all());

@@ -455,6 +455,15 @@ fn known(c: &Cohort) -> Known {
 }
 
 pub(super) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    run(t, w, false)
+}
+
+/// A dry run's checks: the steps are resolved (lines Moodle would refuse fail), nothing is sent.
+pub(super) fn rehearse(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    run(t, w, true)
+}
+
+fn run(t: &mut MoodleTarget, w: &mut Work<'_>, dry: bool) -> Result<(), TargetError> {
     let changes: Vec<(usize, &CohortRef, &[CohortOp])> = w
         .each()
         .filter_map(|(i, c)| match &c.kind {
@@ -492,6 +501,9 @@ pub(super) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), Target
     let plan = walk(&changes, &mut site);
     for (i, e) in &plan.refused {
         w.fail(*i, e.clone());
+    }
+    if dry {
+        return Ok(());
     }
     let actions = send(t, w, &plan)?;
     for (i, cohort, ops) in &changes {

@@ -497,6 +497,15 @@ fn course_state(t: &mut MoodleTarget, course: i64, ops: &[&GroupOp]) -> Result<C
 }
 
 pub(super) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    run(t, w, false)
+}
+
+/// A dry run's checks: the steps are resolved (lines Moodle would refuse fail), nothing is sent.
+pub(super) fn rehearse(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), TargetError> {
+    run(t, w, true)
+}
+
+fn run(t: &mut MoodleTarget, w: &mut Work<'_>, dry: bool) -> Result<(), TargetError> {
     let changes: Vec<(usize, i64, &[GroupOp])> = w
         .each()
         .filter_map(|(i, c)| match &c.kind {
@@ -527,6 +536,9 @@ pub(super) fn apply(t: &mut MoodleTarget, w: &mut Work<'_>) -> Result<(), Target
     let plan = walk(&changes, &mut courses, &enrolled);
     for (i, e) in &plan.refused {
         w.fail(*i, e.clone());
+    }
+    if dry {
+        return Ok(());
     }
     let result = send(t, w, &plan);
     // What was written is read again next time it is needed, whatever happened.

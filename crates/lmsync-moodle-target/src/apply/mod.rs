@@ -120,6 +120,8 @@ pub(crate) fn apply(t: &mut MoodleTarget, run: i64, changes: &[Change]) -> Resul
         users::rehearse(&mut w);
         let steps = enrol_steps(&w);
         enrols::rehearse(t, &mut w, &steps)?;
+        cohorts::rehearse(t, &mut w)?;
+        groups::rehearse(t, &mut w)?;
         return Ok(rehearsed(&w));
     }
     // Course lines may change a course's enrolment methods (teachers, meta links): read again.
