@@ -53,7 +53,7 @@ pub struct MoodleTarget {
     cohort_categories: Option<HashMap<i64, Option<i64>>>,
     /// Run-level notes waiting to reach the report.
     notices: Vec<String>,
-    /// Notices already given in this process (each is said once).
+    /// Notices already given by this target, which serves one run (each is said once a run).
     said: std::collections::HashSet<&'static str>,
 }
 
@@ -105,6 +105,7 @@ impl MoodleTarget {
         })
     }
 
+    /// What the site said of itself when the target connected (release, functions).
     pub fn site(&self) -> &SiteInfo {
         &self.site
     }
@@ -119,11 +120,6 @@ impl MoodleTarget {
         if self.said.insert(key) {
             self.notices.push(text);
         }
-    }
-
-    /// The local store (runs, journal).
-    pub fn local(&mut self) -> &mut SqliteStore {
-        &mut self.local
     }
 }
 
