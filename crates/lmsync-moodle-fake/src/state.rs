@@ -70,6 +70,9 @@ pub struct Course {
     pub lang: String,
     pub customfields: BTreeMap<String, String>,
     pub sections: Vec<Section>,
+    /// The integer settings (`showgrades`, `newsitems`, `groupmode`, …) set by a call; the
+    /// others have the site's defaults (`COURSE_SETTINGS` of the course functions).
+    pub settings: BTreeMap<String, i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

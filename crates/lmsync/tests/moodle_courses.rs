@@ -298,3 +298,23 @@ fn resets_are_refused_per_line() {
     assert!(line(&report, 2)["message"].as_str().unwrap().contains("cannot reset a course"), "{report:#}");
     assert_eq!(fake.write_count(), writes);
 }
+
+#[test]
+fn course_settings_are_read_back_so_a_rerun_with_them_sends_no_write() {
+    let (fake, lms) = site();
+    let file = "shortname;fullname;category;groupmode;newsitems;showgrades\nS1;Settings one;Faculty;1;3;0\n";
+    let r = lms.courses_file("create", "s.csv", file, &[]);
+    assert_eq!(r.count("created"), 1, "{}", r.all());
+    let id = course_id(&fake, "S1");
+    let s1 = fake.state().courses[&id].settings.clone();
+    assert_eq!((s1.get("groupmode"), s1.get("newsitems"), s1.get("showgrades")), (Some(&1), Some(&3), Some(&0)));
+    let lms = lms.with("LMSYNC_COURSES__FORCE_UPDATE", "true");
+    let writes = fake.write_count();
+    let r = lms.courses_file("create", "s.csv", file, &[]);
+    assert_eq!(r.count("unchanged"), 1, "{}", r.all());
+    assert_eq!(fake.write_count(), writes, "nothing was written the second time");
+    // A changed setting is sent.
+    let r = lms.courses_file("create", "s.csv", file.replace(";1;3;0", ";2;3;0").as_str(), &[]);
+    assert_eq!(r.count("updated"), 1, "{}", r.all());
+    assert_eq!(fake.state().courses[&id].settings.get("groupmode"), Some(&2));
+}

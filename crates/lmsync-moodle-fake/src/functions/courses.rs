@@ -45,8 +45,24 @@ fn course_keys(create: bool) -> Vec<(&'static str, Desc)> {
     keys
 }
 
+/// The integer settings a course has, with the defaults of a fresh site (Site administration ›
+/// Courses › Course default settings); `marker` is set by the course page, not by these calls.
+const COURSE_SETTINGS: &[(&str, i64)] = &[
+    ("showgrades", 1),
+    ("newsitems", 5),
+    ("maxbytes", 0),
+    ("showreports", 0),
+    ("groupmode", 0),
+    ("groupmodeforce", 0),
+    ("defaultgroupingid", 0),
+    ("enablecompletion", 1),
+    ("completionnotify", 0),
+    ("marker", 0),
+];
+
 fn course_return() -> Desc {
-    s(vec![
+    let settings = COURSE_SETTINGS.iter().map(|(name, _)| (*name, v(Int).opt()));
+    let mut keys = vec![
         ("id", v(Int)),
         ("fullname", v(Raw)),
         ("displayname", v(Raw)),
@@ -75,7 +91,9 @@ fn course_return() -> Desc {
         ("visible", v(Bool).opt()),
         ("lang", v(SafeDir).opt()),
         ("timecreated", v(Int).opt()),
-    ])
+    ];
+    keys.extend(settings);
+    s(keys)
 }
 
 pub fn functions(_cfg: &Config) -> Vec<Function> {
@@ -175,7 +193,7 @@ fn course_json(ctx: &Ctx, c: &Course) -> Value {
         .map(|i| i.plugin.as_str())
         .collect();
     let catname = ctx.st.categories.get(&c.categoryid).map_or("", |x| x.name.as_str());
-    json!({
+    let mut o = json!({
         "id": c.id, "fullname": fmt_name(ctx, &c.fullname), "displayname": fmt_name(ctx, &c.fullname),
         "shortname": fmt_name(ctx, &c.shortname), "categoryid": c.categoryid,
         "categoryname": fmt_name(ctx, catname), "sortorder": c.id, "summary": c.summary,
@@ -185,7 +203,11 @@ fn course_json(ctx: &Ctx, c: &Course) -> Value {
             .collect::<Vec<_>>(),
         "idnumber": c.idnumber, "format": c.format, "startdate": c.startdate, "enddate": c.enddate,
         "visible": c.visible, "lang": c.lang, "timecreated": c.id,
-    })
+    });
+    for (name, default) in COURSE_SETTINGS {
+        o[*name] = json!(c.settings.get(*name).copied().unwrap_or(*default));
+    }
+    o
 }
 
 fn get_courses_by_field(ctx: &mut Ctx, p: &Value) -> Result<Value, WsError> {
@@ -291,6 +313,11 @@ fn apply_fields(c: &mut Course, p: &Value) {
     }
     if let Some(vis) = opt_int(p, "visible") {
         c.visible = vis != 0;
+    }
+    for (name, _) in COURSE_SETTINGS.iter().filter(|(name, _)| *name != "marker") {
+        if let Some(value) = opt_int(p, name) {
+            c.settings.insert(name.to_string(), value);
+        }
     }
     for f in items(p, "customfields") {
         c.customfields.insert(str_of(f, "shortname").into(), str_of(f, "value").into());
