@@ -238,12 +238,26 @@ fn add_role(m: &mut crate::lookups::enrols::Member, role: i64) {
 /// A group membership to add or remove: group id, user, course, group name.
 type Membership = (i64, i64, i64, String);
 
+/// One item of `enrol_manual_enrol_users`: both dates always sent (absent ones would clear the
+/// enrolment's, spec §2.7), the status as `suspend`.
+pub(crate) fn enrolment_param(course: i64, user: i64, role: i64, record: &EnrolRecord) -> Param {
+    Param::obj([
+        ("roleid", Param::from(role)),
+        ("userid", Param::from(user)),
+        ("courseid", Param::from(course)),
+        ("timestart", Param::from(record.timestart)),
+        ("timeend", Param::from(record.timeend)),
+        ("suspend", Param::from(i64::from(record.status != 0))),
+    ])
+}
+
 /// The items whose change has not failed.
 fn live<T>(w: &Work<'_>, items: Vec<(usize, T)>) -> Vec<(usize, T)> {
     items.into_iter().filter(|(i, _)| w.alive(*i)).collect()
 }
 
-fn course_context(course: i64, user: i64, role: i64) -> Param {
+/// One role assignment in a course's context.
+pub(crate) fn course_context(course: i64, user: i64, role: i64) -> Param {
     Param::obj([
         ("roleid", Param::from(role)),
         ("userid", Param::from(user)),
@@ -269,16 +283,7 @@ fn send(
         |items| {
             Params::new().with(
                 "enrolments",
-                Param::list(items.iter().map(|(_, e)| {
-                    Param::obj([
-                        ("roleid", Param::from(e.role)),
-                        ("userid", Param::from(e.user)),
-                        ("courseid", Param::from(e.course)),
-                        ("timestart", Param::from(e.record.timestart)),
-                        ("timeend", Param::from(e.record.timeend)),
-                        ("suspend", Param::from(i64::from(e.record.status != 0))),
-                    ])
-                })),
+                Param::list(items.iter().map(|(_, e)| enrolment_param(e.course, e.user, e.role, &e.record))),
             )
         },
         &mut w.failures,

@@ -9,6 +9,7 @@ use lmsync_moodle::{Param, Params};
 use std::collections::HashMap;
 
 use crate::apply::Work;
+use crate::apply::enrols::{course_context, enrolment_param};
 use crate::calls::write;
 use crate::lookups::enrols as rosters;
 use crate::records::{self, EnrolRecord};
@@ -111,6 +112,8 @@ pub(super) fn apply(
             }
         }
     }
+    // A teacher's enrolment: active, without dates.
+    let record = EnrolRecord { method: "manual".into(), status: 0, timestart: 0, timeend: 0 };
     let done = write(
         &t.client,
         "enrol_manual_enrol_users",
@@ -118,15 +121,9 @@ pub(super) fn apply(
         |items| {
             Params::new().with(
                 "enrolments",
-                Param::list(items.iter().map(|(_, (course, user, role))| {
-                    Param::obj([
-                        ("roleid", Param::from(*role)),
-                        ("userid", Param::from(*user)),
-                        ("courseid", Param::from(*course)),
-                        ("timestart", Param::from(0i64)),
-                        ("timeend", Param::from(0i64)),
-                    ])
-                })),
+                Param::list(
+                    items.iter().map(|(_, (course, user, role))| enrolment_param(*course, *user, *role, &record)),
+                ),
             )
         },
         &mut w.failures,
@@ -135,7 +132,6 @@ pub(super) fn apply(
     for ((i, (course, user, _)), answer) in enrol.iter().zip(&done) {
         if answer.is_some() {
             wrote.insert(*i, true);
-            let record = EnrolRecord { method: "manual".into(), status: 0, timestart: 0, timeend: 0 };
             records::set_enrolment(t.local.connection(), &site, *course, *user, &record).map_err(local_failure)?;
         }
     }
@@ -146,14 +142,7 @@ pub(super) fn apply(
         |items| {
             Params::new().with(
                 "assignments",
-                Param::list(items.iter().map(|(_, (course, user, role))| {
-                    Param::obj([
-                        ("roleid", Param::from(*role)),
-                        ("userid", Param::from(*user)),
-                        ("contextlevel", Param::from("course")),
-                        ("instanceid", Param::from(*course)),
-                    ])
-                })),
+                Param::list(items.iter().map(|(_, (course, user, role))| course_context(*course, *user, *role))),
             )
         },
         &mut w.failures,
