@@ -463,10 +463,7 @@ impl Side {
 
     fn moodle() -> Side {
         let fake = FakeMoodle::start(Config::default()).unwrap();
-        let lms = Lms::new()
-            .with("LMSYNC_TARGET__KIND", "moodle")
-            .with("LMSYNC_TARGET__URL", &fake.url())
-            .with("LMSYNC_TARGET_TOKEN", &fake.token());
+        let lms = on_moodle(&fake);
         Side { name: "moodle", lms, fake: Some(fake) }
     }
 
@@ -486,17 +483,7 @@ impl Side {
                 assert_eq!(r.code, 0, "setting up courses: {}", r.all());
                 assert_eq!(r.count("created"), shortnames.len() as u64, "{}", r.all());
             }
-            Some(fake) => {
-                let client = MoodleClient::new(&fake.url(), &fake.token(), ClientOptions::default()).unwrap();
-                let list = Param::list(shortnames.iter().map(|s| {
-                    Param::obj([
-                        ("fullname", Param::from(*s)),
-                        ("shortname", Param::from(*s)),
-                        ("categoryid", Param::from(1i64)),
-                    ])
-                }));
-                client.call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
-            }
+            Some(fake) => moodle_courses(fake, shortnames),
         }
     }
 

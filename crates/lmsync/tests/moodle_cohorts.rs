@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use lmsync_moodle::{ClientOptions, MoodleClient, Param, Params};
 use lmsync_moodle_fake::{Config, FakeMoodle};
 
 const USERS: [(&str, &str); 13] = [
@@ -29,16 +28,8 @@ const USERS: [(&str, &str); 13] = [
 /// cohort tool matching users by idnumber.
 fn site() -> (FakeMoodle, Lms) {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token())
-        .with("LMSYNC_COHORTS__USER_IDENTIFIER", "idnumber");
-    let client = MoodleClient::new(&fake.url(), &fake.token(), ClientOptions::default()).unwrap();
-    let list = Param::list(["TESTCOURSE1", "TESTCOURSE2", "TESTCOURSE3"].iter().map(|s| {
-        Param::obj([("fullname", Param::from(*s)), ("shortname", Param::from(*s)), ("categoryid", Param::from(1i64))])
-    }));
-    client.call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
+    let lms = on_moodle(&fake).with("LMSYNC_COHORTS__USER_IDENTIFIER", "idnumber");
+    moodle_courses(&fake, &["TESTCOURSE1", "TESTCOURSE2", "TESTCOURSE3"]);
     let mut users = String::from("username;idnumber;firstname;lastname;email\n");
     for (u, idn) in USERS {
         users.push_str(&format!("{u};{idn};User;{u};{u}@foo.com\n"));

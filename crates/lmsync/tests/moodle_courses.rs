@@ -10,10 +10,7 @@ use lmsync_moodle_fake::{Config, FakeMoodle};
 
 fn site_of(config: Config) -> (FakeMoodle, Lms) {
     let fake = FakeMoodle::start(config).unwrap();
-    let lms = Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token());
+    let lms = on_moodle(&fake);
     (fake, lms)
 }
 

@@ -9,13 +9,6 @@ use common::*;
 use lmsync_moodle_fake::{Config, DebugLevel, FakeMoodle, Fault, FaultRule};
 use std::time::Duration;
 
-fn lms_for(fake: &FakeMoodle) -> Lms {
-    Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token())
-}
-
 /// `n` accounts `user001…` (idnumber `U001…`).
 fn users(n: usize) -> String {
     let mut s = String::from("username;firstname;lastname;email;idnumber\n");
@@ -32,7 +25,7 @@ fn on_site(fake: &FakeMoodle, prefix: &str) -> usize {
 #[test]
 fn a_site_in_maintenance_stops_the_run_keeps_the_file_and_the_next_run_finishes_it() {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = lms_for(&fake);
+    let lms = on_moodle(&fake);
     fake.inject(FaultRule {
         fault: Fault::Maintenance503,
         function: Some("core_user_create_users".into()),
@@ -58,7 +51,7 @@ fn a_site_in_maintenance_stops_the_run_keeps_the_file_and_the_next_run_finishes_
 fn a_create_whose_answer_was_lost_is_not_made_twice() {
     let fake = FakeMoodle::start(Config::default()).unwrap();
     fake.config().hang = Duration::from_millis(200);
-    let lms = lms_for(&fake);
+    let lms = on_moodle(&fake);
     fake.inject(FaultRule {
         fault: Fault::CommitThenTimeout,
         function: Some("core_user_create_users".into()),
@@ -84,7 +77,7 @@ fn a_create_whose_answer_was_lost_is_not_made_twice() {
 #[test]
 fn a_refused_account_in_a_batch_of_a_hundred_is_isolated_without_the_sites_reasons() {
     let fake = FakeMoodle::start(Config { debug: DebugLevel::None, ..Config::default() }).unwrap();
-    let lms = lms_for(&fake);
+    let lms = on_moodle(&fake);
     // The 37th account asks for a language the site does not have: Moodle refuses the whole
     // call, and with debugging off says only "Invalid parameter value detected".
     let mut file = String::from("username;firstname;lastname;email;idnumber;lang\n");
@@ -108,7 +101,7 @@ fn a_refused_account_in_a_batch_of_a_hundred_is_isolated_without_the_sites_reaso
 fn requests_stay_within_the_field_budget_of_a_site_that_takes_fewer_fields() {
     let fake = FakeMoodle::start(Config::default()).unwrap();
     fake.config().max_input_vars = 500;
-    let lms = lms_for(&fake).with("LMSYNC_TARGET__MAX_FIELDS", "400");
+    let lms = on_moodle(&fake).with("LMSYNC_TARGET__MAX_FIELDS", "400");
     let file = lms.write("users.csv", users(120));
     let r = lms.exec(&["run", "users", "--file", file.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.all());
@@ -121,7 +114,7 @@ fn requests_stay_within_the_field_budget_of_a_site_that_takes_fewer_fields() {
 #[test]
 fn a_password_the_sites_policy_refuses_fails_its_line_only() {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = lms_for(&fake);
+    let lms = on_moodle(&fake);
     let file = lms.write("users.csv", users(3));
     assert_eq!(lms.exec(&["run", "users", "--file", file.to_str().unwrap()]).code, 0);
     fake.config().password_policy = Some(lmsync_moodle_fake::PasswordPolicy { min_length: 8 });

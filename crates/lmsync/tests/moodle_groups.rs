@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use lmsync_core::target::{LmsTarget, RunStart, RunStore};
 use lmsync_model::{Change, ChangeKind, GroupOp};
-use lmsync_moodle::{ClientOptions, MoodleClient, Param, Params};
+use lmsync_moodle::{ClientOptions, MoodleClient};
 use lmsync_moodle_fake::{Config, FakeMoodle};
 
 fn client(fake: &FakeMoodle) -> MoodleClient {
@@ -18,15 +18,8 @@ fn client(fake: &FakeMoodle) -> MoodleClient {
 /// TESTCOURSE1 (the group samples' starting point).
 fn site() -> (FakeMoodle, Lms) {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token())
-        .with("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
-    let list = Param::list(["TESTCOURSE1", "TESTCOURSE2"].iter().map(|s| {
-        Param::obj([("fullname", Param::from(*s)), ("shortname", Param::from(*s)), ("categoryid", Param::from(1i64))])
-    }));
-    client(&fake).call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
+    let lms = on_moodle(&fake).with("LMSYNC_ENROLS__USER_IDENTIFIER", "username");
+    moodle_courses(&fake, &["TESTCOURSE1", "TESTCOURSE2"]);
     let mut users = String::from("username;firstname;lastname;email\n");
     let mut enrols = String::from("cmd;cid;uid;rolename;enrol\n");
     for u in ["ugr1", "ugr2", "ugr3", "ugr4", "ugr10", "ugr20"] {

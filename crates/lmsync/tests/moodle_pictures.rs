@@ -29,10 +29,7 @@ fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
 
 fn site() -> (FakeMoodle, Lms) {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token());
+    let lms = on_moodle(&fake);
     let users = "username;firstname;lastname;email\njdoe;J;Doe;jdoe@example.org\nasmith;A;Smith;asmith@example.org\n";
     let r = lms.exec(&["run", "users", "--file", lms.write("users.csv", users).to_str().unwrap()]);
     assert_eq!(r.code, 0, "users: {}", r.all());

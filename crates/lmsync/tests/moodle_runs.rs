@@ -4,25 +4,12 @@
 mod common;
 
 use common::*;
-use lmsync_moodle::{ClientOptions, MoodleClient, Param, Params};
 use lmsync_moodle_fake::{Config, FakeMoodle};
 
 fn site() -> (FakeMoodle, Lms) {
     let fake = FakeMoodle::start(Config::default()).unwrap();
-    let lms = Lms::new()
-        .with("LMSYNC_TARGET__KIND", "moodle")
-        .with("LMSYNC_TARGET__URL", &fake.url())
-        .with("LMSYNC_TARGET_TOKEN", &fake.token());
+    let lms = on_moodle(&fake);
     (fake, lms)
-}
-
-/// Creates courses on the fake site as an administrator would.
-fn courses(fake: &FakeMoodle, shortnames: &[&str]) {
-    let client = MoodleClient::new(&fake.url(), &fake.token(), ClientOptions::default()).unwrap();
-    let list = Param::list(shortnames.iter().map(|s| {
-        Param::obj([("fullname", Param::from(*s)), ("shortname", Param::from(*s)), ("categoryid", Param::from(1i64))])
-    }));
-    client.call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
 }
 
 const USERS: &str = "username;firstname;lastname;email;idnumber;password;city\n\
@@ -84,7 +71,7 @@ fn one_refused_account_fails_its_line_and_the_others_are_created() {
 #[test]
 fn enrolments_go_through_manual_enrolment_with_their_dates_and_a_rerun_sends_no_write() {
     let (fake, lms) = site();
-    courses(&fake, &["TESTCOURSE1", "TESTCOURSE2"]);
+    moodle_courses(&fake, &["TESTCOURSE1", "TESTCOURSE2"]);
     let file = lms.write("users.csv", USERS);
     assert_eq!(lms.exec(&["run", "users", "--file", file.to_str().unwrap()]).code, 0);
     let enrols = "cmd;cid;uid;rolename;enrol;starttime;endtime\n\
@@ -145,7 +132,7 @@ fn an_unreachable_site_refuses_the_run_and_keeps_the_input() {
 #[test]
 fn a_dry_run_sends_nothing_and_fails_the_lines_moodle_would_refuse() {
     let (fake, lms) = site();
-    courses(&fake, &["TESTCOURSE1"]);
+    moodle_courses(&fake, &["TESTCOURSE1"]);
     let file = lms.write("users.csv", USERS);
     assert_eq!(lms.exec(&["run", "users", "--file", file.to_str().unwrap()]).code, 0);
     let writes = fake.write_count();

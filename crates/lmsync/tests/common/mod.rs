@@ -639,3 +639,22 @@ pub fn strs(items: &[&str]) -> Vec<String> {
 }
 pub mod api;
 pub mod console;
+
+/// An installation whose target is the fake Moodle `fake` (its address and token).
+pub fn on_moodle(fake: &lmsync_moodle_fake::FakeMoodle) -> Lms {
+    Lms::new()
+        .with("LMSYNC_TARGET__KIND", "moodle")
+        .with("LMSYNC_TARGET__URL", &fake.url())
+        .with("LMSYNC_TARGET_TOKEN", &fake.token())
+}
+
+/// Creates courses on the fake site as an administrator would: shortname = fullname, in
+/// Moodle's default category 1.
+pub fn moodle_courses(fake: &lmsync_moodle_fake::FakeMoodle, shortnames: &[&str]) {
+    use lmsync_moodle::{ClientOptions, MoodleClient, Param, Params};
+    let client = MoodleClient::new(&fake.url(), &fake.token(), ClientOptions::default()).unwrap();
+    let list = Param::list(shortnames.iter().map(|s| {
+        Param::obj([("fullname", Param::from(*s)), ("shortname", Param::from(*s)), ("categoryid", Param::from(1i64))])
+    }));
+    client.call("core_course_create_courses", &Params::new().with("courses", list)).unwrap();
+}
